@@ -1,0 +1,93 @@
+"""Typed records the extract stage hands downstream. Plain values only: no I/O, no parser objects."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRef:
+    """A release found by discovery: where it is and what the listing said about it."""
+
+    url: str
+    listed_date: date | None = None
+    lastmod: datetime | None = None
+    title: str | None = None
+    release_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPage:
+    """One HTTP exchange that produced a body (the raw bytes are also in the raw archive)."""
+
+    url: str
+    final_url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    sha256: str
+    fetched_at: datetime
+    elapsed_ms: int = 0
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+
+# Block kinds as they appear in the page markup, before any text normalisation.
+BLOCK_PARAGRAPH = "p"
+BLOCK_ORDERED_ITEM = "ol_item"
+BLOCK_UNORDERED_ITEM = "ul_item"
+BLOCK_QUOTE = "blockquote"
+BLOCK_HEADING = "heading"
+BLOCK_TABLE_ROW = "table_row"
+
+
+@dataclass(frozen=True, slots=True)
+class BodyBlock:
+    """One block of the statement body as printed: raw text (not yet normalised) and its markup kind.
+
+    `lines` keeps `<br>`-separated lines apart, so that a dateline "Washington, DC<br>February 6, 2019"
+    can be told from a paragraph. `ordinal` is the 1-based position in an `<ol>` (honouring `start`).
+    """
+
+    kind: str
+    lines: tuple[str, ...]
+    ordinal: int | None = None
+
+
+@dataclass(slots=True)
+class MediaNote:
+    """A parsed release page: metadata plus the body blocks, in order. Output of `parse_note`."""
+
+    url: str
+    layout: str
+    title: str
+    release_type: str | None
+    office: str | None
+    published_date: date | None
+    modified_at: datetime | None = None
+    tags: list[str] = field(default_factory=list)
+    blocks: list[BodyBlock] = field(default_factory=list)
+    canonical_url: str | None = None
+
+
+def note_id_for(url: str) -> str:
+    """A note's stable id: from the URL path only, so the same release keeps its id when it moves
+    host (www -> an archive host) or when served by a mirror on another port."""
+    path = urlsplit(url).path.lower().rstrip("/") or "/"
+    return hashlib.sha256(path.encode("utf-8")).hexdigest()[:16]
+
+
+def site_for(url: str) -> str:
+    """Which state.gov site a URL belongs to: www, 2017-2021, 2021-2025, 2009-2017, ..."""
+    host = (urlsplit(url).hostname or "").lower()
+    first = host.split(".", 1)[0]
+    if host.endswith("state.gov") and first[:4].isdigit():
+        return first
+    if urlsplit(url).path.startswith("/r/pa/prs/"):
+        return "2009-2017"
+    return "www"

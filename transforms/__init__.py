@@ -1,0 +1,1 @@
+"""Transform stage: typed, labelled paragraphs and the actors they name. Pure functions over records."""
