@@ -91,3 +91,18 @@ def site_for(url: str) -> str:
     if urlsplit(url).path.startswith("/r/pa/prs/"):
         return "2009-2017"
     return "www"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRecord:
+    """One HTTP exchange as the `fetches` table logs it, failures included."""
+
+    url: str
+    status: int | None
+    fetched_at: datetime
+    elapsed_ms: int
+    bytes: int = 0
+    sha256: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None

@@ -1,0 +1,100 @@
+"""One Settings object for a run: config/settings.toml, overridden by STATENOTES_* environment
+variables, overridden by CLI flags. Built once and passed down; stages get the parts they need."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from statenotes.extractors.errors import ConfigError
+from statenotes.extractors.http import FetchPolicy
+
+ENV_PREFIX = "STATENOTES_"
+SETTINGS_ENV = "STATENOTES_SETTINGS"  # path to an alternative settings.toml
+
+
+class Settings(BaseModel):
+    base_url: str = Field(description="The site to crawl, e.g. https://www.state.gov or the mirror.")
+    data_dir: Path = Field(description="Raw archive, Parquet lake and DuckDB file live here.")
+    user_agent: str
+    crawl_delay_s: float = Field(ge=0)
+    connect_timeout_s: float = Field(gt=0)
+    read_timeout_s: float = Field(gt=0)
+    max_retries: int = Field(ge=0)
+    backoff_factor_s: float = Field(ge=0)
+    max_retry_after_s: float = Field(ge=0)
+    max_page_bytes: int = Field(gt=0)
+    release_types: list[str]
+    lookback_days: int = Field(ge=1)
+    overlap_days: int = Field(ge=0)
+    batch_size: int = Field(ge=1)
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https://, got {value!r}")
+        return value.rstrip("/")
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "statenotes.duckdb"
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.data_dir / "lake"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    def fetch_policy(self) -> FetchPolicy:
+        return FetchPolicy(
+            user_agent=self.user_agent,
+            crawl_delay_s=self.crawl_delay_s,
+            connect_timeout_s=self.connect_timeout_s,
+            read_timeout_s=self.read_timeout_s,
+            max_retries=self.max_retries,
+            backoff_factor_s=self.backoff_factor_s,
+            max_retry_after_s=self.max_retry_after_s,
+            max_page_bytes=self.max_page_bytes,
+        )
+
+
+def _read_toml() -> dict[str, Any]:
+    override = os.environ.get(SETTINGS_ENV)
+    try:
+        if override:
+            return tomllib.loads(Path(override).read_text(encoding="utf-8"))
+        text = resources.files("statenotes.config").joinpath("settings.toml").read_text("utf-8")
+        return tomllib.loads(text)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read settings: {exc}") from exc
+
+
+def _from_environment(fields: set[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in fields:
+        raw = os.environ.get(ENV_PREFIX + name.upper())
+        if raw is None:
+            continue
+        # Lists come as comma-separated text; pydantic casts the rest.
+        values[name] = [item.strip() for item in raw.split(",")] if name == "release_types" else raw
+    return values
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the TOML file, then the environment, then `overrides` (CLI flags; None = unset)."""
+    values = _read_toml()
+    values.update(_from_environment(set(Settings.model_fields)))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(f"invalid settings: {problems}") from exc
