@@ -1,0 +1,176 @@
+"""The `statenotes` command: demo, run, backfill, extract, mirror."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from statenotes.extractors.errors import StatenotesError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Turn the State Department's media notes into a Parquet + DuckDB warehouse.")
+out = Console()
+err = Console(stderr=True)
+
+BaseUrl = Annotated[Optional[str], typer.Option("--base-url", help="Site to crawl (env STATENOTES_BASE_URL).")]
+DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data directory (env STATENOTES_DATA_DIR).")]
+CrawlDelay = Annotated[Optional[float], typer.Option("--crawl-delay", help="Least seconds between requests.")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's and statenotes' logs.")]
+
+
+def _quiet_prefect(verbose: bool) -> None:
+    level = "INFO" if verbose else "WARNING"
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def _settings(**overrides):
+    from statenotes.flows.settings import load_settings
+
+    return load_settings(**overrides)
+
+
+class _RichProgress:
+    def __init__(self, bar: Progress):
+        self.bar = bar
+        self.task = bar.add_task("pages", total=0)
+
+    def add_total(self, pages: int) -> None:
+        self.bar.update(self.task, total=(self.bar.tasks[0].total or 0) + pages)
+
+    def advance(self, pages: int = 1) -> None:
+        self.bar.advance(self.task, pages)
+
+
+def _run_with_progress(run):
+    from statenotes.flows import progress
+
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+        with progress.reporting_to(_RichProgress(bar)):
+            return run()
+
+
+def _print_summary(summary) -> None:
+    table = Table(title=f"{summary.flow} {summary.start} .. {summary.end}", show_header=False)
+    for label, value in [("site", summary.base_url), ("notes discovered", summary.discovered),
+                         ("new", summary.new), ("updated", summary.updated), ("unchanged", summary.unchanged),
+                         ("quarantined", len(summary.quarantined)), ("HTTP requests", summary.requests),
+                         ("seconds", f"{summary.seconds:.1f}"), ("warehouse", summary.db_path)]:
+        table.add_row(label, str(value))
+    out.print(table)
+    for url, stage, reason in summary.quarantined[:10]:
+        out.print(f"[yellow]quarantined[/] ({stage}) {url}: {reason}")
+    if len(summary.quarantined) > 10:
+        out.print(f"... and {len(summary.quarantined) - 10} more: statenotes sql \"select * from quarantine\"")
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[red]error:[/] {exc}", highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command()
+def backfill(
+    start: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="First listed date (inclusive).")],
+    end: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="Last listed date (inclusive).")],
+    base_url: BaseUrl = None, data_dir: DataDir = None, crawl_delay: CrawlDelay = None, verbose: Verbose = False,
+) -> None:
+    """Load every media note listed between START and END."""
+    _quiet_prefect(verbose)
+    try:
+        settings = _settings(base_url=base_url, data_dir=data_dir, crawl_delay_s=crawl_delay)
+        from statenotes.flows.pipeline import backfill as backfill_flow
+
+        summary = _run_with_progress(lambda: backfill_flow(start.date(), end.date(), settings=settings))
+    except (StatenotesError, ValueError) as exc:
+        _fail(exc)
+    _print_summary(summary)
+
+
+@app.command()
+def run(base_url: BaseUrl = None, data_dir: DataDir = None, crawl_delay: CrawlDelay = None,
+        verbose: Verbose = False) -> None:
+    """The nightly run: notes listed since the last successful run (minus an overlap)."""
+    _quiet_prefect(verbose)
+    try:
+        settings = _settings(base_url=base_url, data_dir=data_dir, crawl_delay_s=crawl_delay)
+        from statenotes.flows.pipeline import nightly
+
+        summary = _run_with_progress(lambda: nightly(settings=settings))
+    except StatenotesError as exc:
+        _fail(exc)
+    _print_summary(summary)
+
+
+@app.command()
+def extract(
+    page: Annotated[str, typer.Argument(help="A saved page (path) or a URL to fetch.")],
+    url: Annotated[Optional[str], typer.Option(help="The page's URL, when PAGE is a saved file.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON object (the default).")] = True,
+) -> None:
+    """Show exactly what the pipeline would load from one page, as JSON."""
+    from statenotes.flows.extract import extract_page
+
+    try:
+        result = extract_page(page, url)
+    except StatenotesError as exc:
+        print(f"statenotes extract: {exc}", file=sys.stderr)
+        raise typer.Exit(1)
+    print(json.dumps(result, ensure_ascii=False, indent=None if as_json else 2))
+
+
+@app.command()
+def mirror(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).")] = 8000,
+    crawl_delay: Annotated[float, typer.Option(help="Crawl-delay announced in robots.txt.")] = 0.0,
+) -> None:
+    """Serve the bundled offline copy of state.gov's media notes, until Ctrl-C."""
+    from statenotes.mirror.server import MirrorServer
+
+    with MirrorServer(port=port, crawl_delay=crawl_delay) as site:
+        out.print(f"Serving the offline mirror at [bold]{site.base_url}/press-releases/[/] (Ctrl-C stops)")
+        out.print(f"Crawl it: STATENOTES_BASE_URL={site.base_url} statenotes backfill --start 2000-01-01 "
+                  f"--end {datetime.now(UTC).date()} --crawl-delay 0")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            out.print("stopped")
+
+
+@app.command()
+def demo(data_dir: DataDir = None, verbose: Verbose = False) -> None:
+    """Crawl the bundled offline mirror through real HTTP and publish the warehouse."""
+    _quiet_prefect(verbose)
+    from statenotes.flows.demo import DEMO_START, summarise_warehouse
+    from statenotes.flows.pipeline import backfill as backfill_flow
+    from statenotes.mirror.server import MirrorServer
+
+    started = time.monotonic()
+    try:
+        with MirrorServer() as site:
+            out.print(f"Offline mirror of state.gov serving at {site.base_url}")
+            settings = _settings(base_url=site.base_url, data_dir=data_dir, crawl_delay_s=0.0)
+            summary = _run_with_progress(
+                lambda: backfill_flow(DEMO_START, datetime.now(UTC).date(), settings=settings))
+    except StatenotesError as exc:
+        _fail(exc)
+    _print_summary(summary)
+    summarise_warehouse(out, Path(summary.db_path))
+    out.print(f"demo finished in {time.monotonic() - started:.1f} s")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,41 @@
+"""What `statenotes demo` shows after its run: a look into the published warehouse."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+# The bundled sample reaches back to 2007; the demo backfills from before that to today.
+DEMO_START = date(2000, 1, 1)
+
+EXAMPLE_SQL = """select a.name, count(distinct m.note_id) as notes
+from mentions m join actors a using (actor_id)
+where a.kind = 'country'
+group by a.name order by notes desc limit 10;"""
+
+
+def summarise_warehouse(console: Console, db_path: Path) -> None:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        notes, paragraphs = con.sql("select count(*), sum(paragraph_count) from notes_latest").fetchone()
+        actors = con.sql("select count(distinct actor_id) from mentions").fetchone()[0]
+        top = con.sql("""
+            select a.name, a.kind, count(distinct m.note_id) as notes
+            from mentions m join actors a using (actor_id)
+            group by all order by notes desc, a.name limit 8""").fetchall()
+    console.print(f"[bold]{notes}[/] notes, [bold]{paragraphs}[/] paragraphs, [bold]{actors}[/] distinct actors named")
+    table = Table(title="Top actors", show_lines=False)
+    for column in ("actor", "kind", "notes"):
+        table.add_column(column)
+    for name, kind, count in top:
+        table.add_row(name, kind, str(count))
+    console.print(table)
+    console.print(f"Warehouse: [bold]{db_path.resolve()}[/]")
+    console.print("Try it:")
+    console.print(f"  duckdb -readonly {db_path} \"{' '.join(EXAMPLE_SQL.split())}\"", highlight=False, soft_wrap=True)
+    console.print(f"  python -c \"import duckdb; print(duckdb.connect('{db_path}', read_only=True)"
+                  f".sql('select title, published_date from notes_latest order by published_date desc limit 5'))\"",
+                  highlight=False, soft_wrap=True)

@@ -1,0 +1,50 @@
+"""Shared fixtures. Every service a test needs runs on 127.0.0.1 and is stopped afterwards;
+Prefect keeps its state in a temporary PREFECT_HOME that is removed at the end of the session."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_PREFECT_HOME = tempfile.mkdtemp(prefix="statenotes-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.pop("PREFECT_API_URL", None)
+for _name in list(os.environ):
+    if _name.startswith("STATENOTES_"):
+        del os.environ[_name]
+
+GOLD_DIR = Path(__file__).parent / "gold"
+SEED_SLUG = "2019-02-07-statement-by-ministers-of-the-global-coalition-to-defeat-isis-daesh"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def seed_gold() -> dict:
+    return json.loads((GOLD_DIR / f"{SEED_SLUG}.gold.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """A real Prefect API (a temporary local server) for the flows under test."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def mirror():
+    from statenotes.mirror.server import MirrorServer
+
+    with MirrorServer() as site:
+        yield site
