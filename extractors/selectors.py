@@ -1,0 +1,90 @@
+"""Where things are on a state.gov release page: CSS selectors, tag sets and patterns, in one place.
+
+`parse.py` reads pages only through these names, so that a markup change is a one-line edit here.
+Selectors marked "confirmed" are used by several independent scrapers (see corpus MARKUP.md);
+"believed" ones come from a single source.
+"""
+
+from __future__ import annotations
+
+import re
+
+# --- Layout names (the `notes.layout` column) ---------------------------------------------------
+LAYOUT_WORDPRESS = "wordpress"  # www.state.gov since 2019, and the 2017-2021 / 2021-2025 archive hosts
+LAYOUT_DRUPAL = "drupal"  # 2009-2017.state.gov archive (believed markup)
+
+# --- 1. WordPress release page (confirmed) --------------------------------------------------------
+WP_TITLE = "h1.featured-content__headline"
+WP_RELEASE_TYPE = "p.article-meta.doctype-meta"
+WP_OFFICE = "p.article-meta__author-bureau"
+WP_PUBLISH_DATE = "p.article-meta__publish-date"
+WP_BODY = "div.entry-content"
+WP_TAGS = "div.related-tags__pills a"
+OG_TITLE = 'meta[property="og:title"]'
+OG_TITLE_SUFFIX = " - United States Department of State"
+CANONICAL_LINK = 'link[rel~="canonical"]'
+# First match wins: WordPress (Yoast) writes article:modified_time, some themes og:updated_time.
+MODIFIED_META = ('meta[property="article:modified_time"]', 'meta[property="og:updated_time"]')
+
+# --- 2. Drupal-era archive page (believed: one parser's class names) ------------------------------
+DRUPAL_TITLE = "h1.title"
+DRUPAL_DATE = ".field-name-field-date"
+DRUPAL_BODY = "div.field-name-body"
+
+# --- Pages that are not releases ------------------------------------------------------------------
+# Looked for in <title> and <h1> only: words in a release body must never trip these.
+BOT_WALL_TITLE = re.compile(
+    r"technical difficulties|access denied|request rejected|are you a (?:human|robot)|just a moment",
+    re.IGNORECASE,
+)
+# A bare "404" is not enough: a release may well be titled "Section 404 ...".
+NOT_FOUND_TITLE = re.compile(
+    r"\bpage (?:was )?not found\b|\bpage (?:cannot|can't|could not) be found\b"
+    r"|^(?:error\s*)?404\b|\b404 (?:error|not found)\b",
+    re.IGNORECASE,
+)
+NOT_FOUND_BODY_CLASS = "error404"  # WordPress puts it on <body> of its 404 template
+
+# --- Body walking ---------------------------------------------------------------------------------
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+LIST_TAGS = frozenset({"ol", "ul"})
+# Elements that never hold release prose.
+SKIP_TAGS = frozenset({
+    "script", "style", "noscript", "template", "iframe", "form", "button", "input", "select",
+    "svg", "img", "picture", "video", "audio", "source", "object", "embed", "nav", "aside", "hr",
+})
+# Containers of widgets inside the body (share buttons, related posts, PDF download boxes).
+SKIP_CLASS = re.compile(
+    r"(?:^|[-_\s])(?:share|sharing|sharedaddy|social|addtoany|a2a|jp-relatedposts|related"
+    r"|print-?button|screen-reader-text|sr-only)(?:$|[-_\s])",
+    re.IGNORECASE,
+)
+PDF_LINK_CLASS = "external-link__pdf"
+# Block-level tags that end an implicit paragraph of loose inline content.
+BLOCK_TAGS = frozenset({
+    "p", "div", "section", "article", "blockquote", "ol", "ul", "li", "table", "thead", "tbody",
+    "tfoot", "tr", "td", "th", "figure", "figcaption", "header", "footer", "main", "pre", "dl",
+    "dt", "dd", "address", "center",
+}) | HEADING_TAGS | SKIP_TAGS
+
+# --- Byte pre-slice (speed: BeautifulSoup sees only the head and the <main> region) ---------------
+HEAD_END = re.compile(rb"</head\s*>", re.IGNORECASE)
+MAIN_START = re.compile(rb"<main[\s>]", re.IGNORECASE)
+MAIN_END = re.compile(rb"</main\s*>", re.IGNORECASE)
+BODY_TAG = re.compile(rb"<body[^>]*>", re.IGNORECASE)
+
+# --- Text -----------------------------------------------------------------------------------------
+# "February 7, 2019"; also "Feb. 7, 2019" / "Sept. 7, 2019" as AP style prints them.
+PRINTED_DATE = re.compile(
+    r"^(?P<month>[A-Za-z]+)\.?\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})$"
+)
+MONTHS = {
+    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
+    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
+    "oct": 10, "nov": 11, "dec": 12,
+}
+CHARSET_PARAM = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+# Browsers (WHATWG Encoding) read these labels as windows-1252; Python's latin-1 would turn
+# 0x91-0x97 (curly quotes, dashes) into control characters.
+WINDOWS_1252_ALIASES = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "us-ascii", "ascii"})
