@@ -115,8 +115,13 @@ def _text(soup: Tag, selector: str, line_separator: str = " ") -> str | None:
     return text or None
 
 
+def _head(soup: Tag) -> Tag:
+    # <meta> and <link> live in <head>; searching only there skips walking the whole body.
+    return soup.head or soup
+
+
 def _meta(soup: Tag, selector: str) -> str | None:
-    tag = soup.select_one(selector)
+    tag = _head(soup).select_one(selector)
     content = tag.get("content") if tag is not None else None
     return _clean(content) if content else None
 
@@ -154,7 +159,7 @@ def _og_title(soup: Tag) -> tuple[str | None, bool]:
 
 
 def _canonical(soup: Tag) -> str | None:
-    link = soup.select_one(CANONICAL_LINK)
+    link = _head(soup).select_one(CANONICAL_LINK)
     href = link.get("href") if link is not None else None
     return href.strip() if href and href.strip() else None
 
