@@ -1,0 +1,238 @@
+"""The Parquet lake, the warehouse's source of truth: one directory per table, hive-partitioned by
+year where the table grows with time, changed only through all-or-nothing transactions.
+
+Layout: `<root>/<table>/year=YYYY/part-0.parquet` (notes, paragraphs, mentions: year of the note
+version's published_date; fetches: year of fetched_at; no date -> `year=__HIVE_DEFAULT_PARTITION__`)
+and `<root>/<table>/data.parquet` (actors, quarantine, runs). A changed file is rewritten whole, its
+rows sorted by the table's keys, so the same content always gives the same bytes.
+
+    with lake.transaction() as tx:      # one commit per run: all of it, or none of it
+        counts = tx.merge_notes(note_tables(notes, run_id))
+        tx.append_fetches(fetch_logs, run_id)
+        tx.upsert_quarantine(items); tx.clear_quarantine(loaded_urls)
+        tx.append_run(run)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import journal, merge, upserts
+from .errors import WarehouseError
+from .records import FetchLog, QuarantineItem, RunRecord
+from .schema import PARTITION_NONE, TABLES, TableSpec, spec
+
+log = logging.getLogger(__name__)
+
+LAKE_DIRNAME = "lake"
+PART_FILE = "part-0.parquet"
+DATA_FILE = "data.parquet"
+PARTITION_KEY = "year"
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # hive's name for a null partition value
+COMPRESSION = "zstd"
+
+MergeCounts = merge.MergeCounts
+
+
+def conform(table: pa.Table, table_spec: TableSpec) -> pa.Table:
+    """`table` with exactly the spec's columns, types and order, sorted by its sort keys."""
+    schema = table_spec.schema
+    columns = [table.column(name).cast(schema.field(name).type) for name in schema.names]
+    table = pa.Table.from_arrays(columns, schema=schema)
+    if table.num_rows > 1:
+        table = table.sort_by([(k, "ascending") for k in table_spec.sort_keys])
+    return table.combine_chunks()
+
+
+def _check_keys(table: pa.Table, table_spec: TableSpec, path: Path) -> None:
+    keys = list(zip(*(table.column(k).to_pylist() for k in table_spec.keys)))
+    if any(v is None for key in keys for v in key):
+        raise WarehouseError(f"{table_spec.name}: null in key {table_spec.keys} ({path})")
+    if len(set(keys)) != len(keys):
+        raise WarehouseError(f"{table_spec.name}: duplicate key {table_spec.keys} ({path})")
+
+
+class Transaction:
+    """Changes to several tables, staged in memory and committed at once by `Lake.transaction`.
+    Reads through the transaction see its own uncommitted changes."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.txid = uuid.uuid4().hex
+        self._pending: dict[Path, pa.Table | None] = {}  # None: delete
+
+    # -- files ---------------------------------------------------------------------------------
+    def path_for(self, table: str, year: int | None = None) -> Path:
+        if spec(table).partition is PARTITION_NONE:
+            return self.root / table / DATA_FILE
+        value = NULL_PARTITION if year is None else str(year)
+        return self.root / table / f"{PARTITION_KEY}={value}" / PART_FILE
+
+    def files(self, table: str) -> list[Path]:
+        on_disk = set(Lake.committed_files(self.root, table))
+        for path, content in self._pending.items():
+            if path.parent == self.root / table or path.parent.parent == self.root / table:
+                (on_disk.add if content is not None else on_disk.discard)(path)
+        return sorted(on_disk)
+
+    def load(self, path: Path, table: str, columns: list[str] | None = None) -> pa.Table:
+        """A file's content as this transaction sees it (empty when absent)."""
+        table_spec = spec(table)
+        if path in self._pending:
+            content = self._pending[path]
+            content = table_spec.schema.empty_table() if content is None else content
+            return content.select(columns) if columns else content
+        if not path.exists():
+            empty = table_spec.schema.empty_table()
+            return empty.select(columns) if columns else empty
+        if columns:
+            return pq.read_table(path, columns=columns)
+        return conform(pq.read_table(path), table_spec)
+
+    def read(self, table: str, columns: list[str] | None = None) -> pa.Table:
+        parts = [self.load(p, table, columns) for p in self.files(table)]
+        if not parts:
+            empty = spec(table).schema.empty_table()
+            return empty.select(columns) if columns else empty
+        if columns:
+            return pa.concat_tables([p.cast(parts[0].schema) for p in parts])
+        return conform(pa.concat_tables(parts), spec(table))
+
+    def put(self, path: Path, table: str, content: pa.Table) -> bool:
+        """Stage `content` as the whole of `path`. Returns whether it differs from the committed file
+        (an identical file is not rewritten; an empty one is deleted)."""
+        table_spec = spec(table)
+        content = conform(content, table_spec)
+        _check_keys(content, table_spec, path)
+        committed = (conform(pq.read_table(path), table_spec) if path.exists()
+                     else table_spec.schema.empty_table())
+        if content.equals(committed):
+            self._pending.pop(path, None)
+            return False
+        self._pending[path] = content if content.num_rows else None
+        return True
+
+    @property
+    def changed(self) -> list[Path]:
+        return sorted(self._pending)
+
+    # -- operations ----------------------------------------------------------------------------
+    def merge_notes(self, tables: dict[str, pa.Table]) -> merge.MergeCounts:
+        return merge.merge_notes(self, tables)
+
+    def upsert_actors(self, actors: pa.Table) -> int:
+        return upserts.upsert_actors(self, actors)
+
+    def append_fetches(self, rows: Iterable[FetchLog], run_id: str) -> int:
+        return upserts.append_fetches(self, list(rows), run_id)
+
+    def upsert_quarantine(self, items: Iterable[QuarantineItem]) -> int:
+        return upserts.upsert_quarantine(self, list(items))
+
+    def clear_quarantine(self, urls: Iterable[str]) -> int:
+        return upserts.clear_quarantine(self, set(urls))
+
+    def append_run(self, run: RunRecord) -> None:
+        upserts.upsert_run(self, run)
+
+    # -- commit --------------------------------------------------------------------------------
+    def _commit(self) -> None:
+        renames: dict[Path, Path] = {}
+        deletes: list[Path] = []
+        try:
+            for final, content in sorted(self._pending.items()):
+                if content is None:
+                    deletes.append(final)
+                    continue
+                final.parent.mkdir(parents=True, exist_ok=True)
+                tmp = journal.tmp_name(final, self.txid)
+                renames[tmp] = final
+                pq.write_table(content, tmp, compression=COMPRESSION)
+                journal.fsync_file(tmp)
+        except BaseException:
+            for tmp in renames:
+                tmp.unlink(missing_ok=True)
+            raise
+        journal.commit(self.root, renames, deletes, self.txid)
+        if renames or deletes:
+            log.info("lake %s: committed %d file(s), deleted %d", self.root, len(renames), len(deletes))
+
+
+class Lake:
+    """The Parquet lake at `root` (normally `<data_dir>/lake`). Opening it finishes or undoes any
+    commit a killed process left behind."""
+
+    def __init__(self, root: Path, lock_timeout_s: float = journal.LOCK_TIMEOUT_S):
+        self.root = Path(root)
+        self.lock_timeout_s = lock_timeout_s
+        self.root.mkdir(parents=True, exist_ok=True)
+        with journal.locked(self.root, exclusive=True, timeout_s=lock_timeout_s):
+            journal.recover(self.root)
+
+    @classmethod
+    def in_data_dir(cls, data_dir: Path) -> Lake:
+        return cls(Path(data_dir) / LAKE_DIRNAME)
+
+    @staticmethod
+    def committed_files(root: Path, table: str) -> list[Path]:
+        """The table's committed data files (temporary names start with '.' and never match)."""
+        pattern = DATA_FILE if spec(table).partition is PARTITION_NONE else f"{PARTITION_KEY}=*/{PART_FILE}"
+        return sorted((root / table).glob(pattern))
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[dict[str, list[Path]]]:
+        """Hold a shared lock (no commit can happen) and yield every table's committed files."""
+        while True:
+            with journal.locked(self.root, exclusive=False, timeout_s=self.lock_timeout_s):
+                if not journal.needs_recovery(self.root):
+                    yield {t: self.committed_files(self.root, t) for t in TABLES}
+                    return
+            with journal.locked(self.root, exclusive=True, timeout_s=self.lock_timeout_s):
+                journal.recover(self.root)  # a writer died mid-apply since we opened the lake
+
+    def read(self, table: str) -> pa.Table:
+        """The whole table, sorted by its keys."""
+        with self.snapshot():
+            return Transaction(self.root).read(table)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """Exclusive until exit; commits on a normal exit, changes nothing on an exception."""
+        with journal.locked(self.root, exclusive=True, timeout_s=self.lock_timeout_s):
+            journal.recover(self.root)
+            tx = Transaction(self.root)
+            yield tx
+            tx._commit()
+
+    # One-operation transactions, for callers that need no more.
+    def merge_notes(self, tables: dict[str, pa.Table]) -> merge.MergeCounts:
+        with self.transaction() as tx:
+            return tx.merge_notes(tables)
+
+    def append_fetches(self, rows: Iterable[FetchLog], run_id: str) -> int:
+        with self.transaction() as tx:
+            return tx.append_fetches(rows, run_id)
+
+    def upsert_quarantine(self, items: Iterable[QuarantineItem]) -> int:
+        with self.transaction() as tx:
+            return tx.upsert_quarantine(items)
+
+    def clear_quarantine(self, urls: Iterable[str]) -> int:
+        with self.transaction() as tx:
+            return tx.clear_quarantine(urls)
+
+    def append_run(self, run: RunRecord) -> None:
+        with self.transaction() as tx:
+            tx.append_run(run)
+
+    def last_successful_run(self, flow: str | None = None) -> RunRecord | None:
+        """The latest-started successful run (of `flow`, if given): the incremental watermark."""
+        return upserts.last_successful_run(self.read("runs"), flow)
+

@@ -1,0 +1,129 @@
+"""Keyed writes to the small tables: actors, fetches, quarantine, runs. Each is idempotent: the same
+input applied twice leaves the same rows (and so the same bytes)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from .records import RUN_SUCCESS, FetchLog, QuarantineItem, RunRecord
+from .rows import utc
+from .schema import ACTORS, FETCHES, QUARANTINE, RUNS, TableSpec
+
+if TYPE_CHECKING:
+    from .lake import Transaction
+
+ACTOR_ATTRIBUTES = ("name", "kind", "iso3", "parent_id")
+
+
+def _keyed(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[tuple, dict[str, Any]]:
+    return {tuple(r[k] for k in keys): r for r in rows}
+
+
+def _write(tx: Transaction, path: Path, table_spec: TableSpec, rows: list[dict[str, Any]]) -> None:
+    tx.put(path, table_spec.name, pa.Table.from_pylist(rows, schema=table_spec.schema))
+
+
+def upsert_actors(tx: Transaction, actors: pa.Table) -> int:
+    """Insert new actors; for known ones the incoming non-null attributes win (the gazetteer is
+    the authority) and aliases are the union. Returns how many actors were added or changed."""
+    path = tx.path_for("actors")
+    stored = _keyed(tx.load(path, "actors").to_pylist(), ACTORS.keys)
+    changed = 0
+    for actor in actors.to_pylist():
+        key = (actor["actor_id"],)
+        old = stored.get(key)
+        new = dict(actor) if old is None else {
+            **old, **{a: actor[a] for a in ACTOR_ATTRIBUTES if actor[a] is not None}}
+        new["aliases"] = sorted(set(actor["aliases"] or ()) | set((old or {}).get("aliases") or ()))
+        if new != old:
+            stored[key] = new
+            changed += 1
+    _write(tx, path, ACTORS, list(stored.values()))
+    return changed
+
+
+def append_fetches(tx: Transaction, logs: list[FetchLog], run_id: str) -> int:
+    """Add fetch rows (a row with the key of a stored one replaces it). Returns rows given."""
+    by_year: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for entry in logs:
+        fetched_at = utc(entry.fetched_at)
+        by_year[fetched_at.year].append({
+            "url": entry.url, "status": entry.status, "etag": entry.etag,
+            "last_modified": entry.last_modified, "bytes": entry.bytes, "sha256": entry.sha256,
+            "elapsed_ms": entry.elapsed_ms, "error": entry.error, "fetched_at": fetched_at,
+            "run_id": run_id,
+        })
+    for year, rows in sorted(by_year.items()):
+        path = tx.path_for("fetches", year)
+        stored = _keyed(tx.load(path, "fetches").to_pylist(), FETCHES.keys)
+        stored.update(_keyed(rows, FETCHES.keys))
+        _write(tx, path, FETCHES, list(stored.values()))
+    return len(logs)
+
+
+def upsert_quarantine(tx: Transaction, items: list[QuarantineItem]) -> int:
+    """Record failed attempts, one row per (url, stage): attempts += 1 and last_seen_at/reason
+    updated per attempt; first_seen_at kept. An item not later than the row's last_seen_at was
+    already recorded (a replay) and is ignored. Returns attempts recorded."""
+    path = tx.path_for("quarantine")
+    stored = _keyed(tx.load(path, "quarantine").to_pylist(), QUARANTINE.keys)
+    recorded = 0
+    for item in sorted(items, key=lambda i: (utc(i.seen_at), i.url, i.stage)):
+        seen_at = utc(item.seen_at)
+        old = stored.get((item.url, item.stage))
+        if old is not None and seen_at <= old["last_seen_at"]:
+            continue
+        stored[(item.url, item.stage)] = {
+            "url": item.url, "stage": item.stage, "reason": item.reason,
+            "raw_sha256": item.raw_sha256,
+            "first_seen_at": old["first_seen_at"] if old else seen_at,
+            "last_seen_at": seen_at,
+            "attempts": old["attempts"] + 1 if old else 1,
+        }
+        recorded += 1
+    _write(tx, path, QUARANTINE, list(stored.values()))
+    return recorded
+
+
+def clear_quarantine(tx: Transaction, urls: set[str]) -> int:
+    """Forget every stage's failures of `urls` (they have now loaded). Returns rows removed."""
+    path = tx.path_for("quarantine")
+    rows = tx.load(path, "quarantine").to_pylist()
+    remaining = [r for r in rows if r["url"] not in urls]
+    _write(tx, path, QUARANTINE, remaining)
+    return len(rows) - len(remaining)
+
+
+def _json(value: dict[str, Any]) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def upsert_run(tx: Transaction, run: RunRecord) -> None:
+    """Insert or replace the row of `run.run_id` (so a run can be recorded as running, then done)."""
+    path = tx.path_for("runs")
+    stored = _keyed(tx.load(path, "runs").to_pylist(), RUNS.keys)
+    stored[(run.run_id,)] = {
+        "run_id": run.run_id, "flow": run.flow, "parameters": _json(run.parameters),
+        "started_at": utc(run.started_at), "finished_at": utc(run.finished_at),
+        "status": run.status, "counts": _json(run.counts),
+    }
+    _write(tx, path, RUNS, list(stored.values()))
+
+
+def last_successful_run(runs: pa.Table, flow: str | None) -> RunRecord | None:
+    """The latest-started successful run (of `flow`, if given), from the runs table."""
+    rows = [r for r in runs.to_pylist()
+            if r["status"] == RUN_SUCCESS and (flow is None or r["flow"] == flow)]
+    if not rows:
+        return None
+    row = max(rows, key=lambda r: (r["started_at"], r["run_id"]))
+    return RunRecord(
+        run_id=row["run_id"], flow=row["flow"], started_at=row["started_at"], status=row["status"],
+        finished_at=row["finished_at"], parameters=json.loads(row["parameters"] or "{}"),
+        counts=json.loads(row["counts"] or "{}"),
+    )
