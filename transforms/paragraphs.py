@@ -61,7 +61,9 @@ DATE_LINE = re.compile(rf"^{_DATE}\.?$")
 PLACE_LINE = re.compile(rf"^{_PLACE}$")
 PLACE_DATE_LINE = re.compile(rf"^{_PLACE}(?:,|\s[-–—])\s{_DATE}\.?$")
 MAX_PLACE_CHARS = 40  # "Washington, DC", "Brussels, Belgium"; a sentence is longer
-MAX_PLACE_WORDS = 5
+MAX_PLACE_WORDS = 6
+# Place names are capitalised word by word, but for these particles ("Port of Spain", "Dar es Salaam").
+PLACE_PARTICLES = frozenset({"of", "and", "de", "del", "la", "le", "du", "da", "es", "el", "al"})
 
 # Lines that close a release (contacts, follow-us); only at the end of the body.
 CLOSING = re.compile(
@@ -115,9 +117,14 @@ def _date(match: re.Match) -> date | None:
 
 
 def _place(text: str) -> str | None:
-    match = PLACE_LINE.match(text)
-    if match and len(text) <= MAX_PLACE_CHARS and len(text.split()) <= MAX_PLACE_WORDS:
-        return text.rstrip(",")
+    words = text.replace(",", " ").split()
+    if (
+        PLACE_LINE.match(text)
+        and len(text) <= MAX_PLACE_CHARS
+        and len(words) <= MAX_PLACE_WORDS
+        and all(word[0].isupper() or word in PLACE_PARTICLES for word in words)
+    ):
+        return text
     return None
 
 
