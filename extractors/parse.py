@@ -8,6 +8,7 @@ recorded as `MediaNote.layout`. A stage that recognises its layout but finds no 
 
 from __future__ import annotations
 
+import codecs
 import logging
 from collections.abc import Callable
 from datetime import date, datetime
@@ -52,29 +53,38 @@ log = logging.getLogger(__name__)
 
 PARSER = "lxml"
 FALLBACK_ENCODING = "windows-1252"  # what browsers assume for undeclared non-UTF-8 pages
+HEADLESS_SNIFF_BYTES = 4096  # where to look for <meta charset> when a page has no </head>
 OFFICE_LINE_SEPARATOR = ", "  # remarks print "Name<br>Title" in the office slot
 
 
 # --- Bytes in: encoding and the pre-slice ----------------------------------------------------------
 
 def _encoding_label(label: str | None) -> str | None:
-    if not label:
+    """A codec name Python knows, or None for a missing or unknown label (then the next source
+    of the encoding decides)."""
+    label = (label or "").strip().strip("\"'").lower()
+    if label in WINDOWS_1252_ALIASES:
+        return FALLBACK_ENCODING
+    try:
+        codecs.lookup(label)
+    except LookupError:
         return None
-    label = label.strip().lower()
-    return FALLBACK_ENCODING if label in WINDOWS_1252_ALIASES else label
+    return label
 
 
 def choose_encoding(html: bytes, content_type: str | None) -> str:
     """HTTP header charset, else the page's own `<meta charset>`, else UTF-8 if it decodes, else
     windows-1252. Deciding here keeps BeautifulSoup from running a slow statistical detector."""
     match = CHARSET_PARAM.search(content_type or "")
-    if match:
-        return _encoding_label(match.group(1))
+    from_header = _encoding_label(match.group(1)) if match else None
+    if from_header:
+        return from_header
     head_end = HEAD_END.search(html)
-    head = html[: head_end.end()] if head_end else html[:4096]
-    declared = EncodingDetector.find_declared_encoding(head, is_html=True, search_entire_document=True)
+    head = html[: head_end.end()] if head_end else html[:HEADLESS_SNIFF_BYTES]
+    declared = _encoding_label(
+        EncodingDetector.find_declared_encoding(head, is_html=True, search_entire_document=True))
     if declared:
-        return _encoding_label(declared)
+        return declared
     try:
         html.decode("utf-8")
     except UnicodeDecodeError:

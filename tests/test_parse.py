@@ -173,6 +173,12 @@ def test_header_charset_wins_over_meta_and_latin1_means_windows_1252():
     assert note.blocks == [BodyBlock("p", ("It’s here.",))]
 
 
+def test_unknown_charset_label_falls_back_to_the_page():
+    raw = (PAGES / "windows1252.html").read_bytes()
+    assert choose_encoding(raw, "text/html; charset=x-no-such-codec") == "windows-1252"
+    assert choose_encoding("<p>It’s</p>".encode(), 'text/html; charset="utf8mb4"') == "utf-8"
+
+
 def test_undeclared_page_utf8_or_windows_1252():
     assert choose_encoding("<p>It’s</p>".encode(), None) == "utf-8"
     assert choose_encoding(b"<p>It\x92s</p>", None) == "windows-1252"
