@@ -1,0 +1,336 @@
+"""The offline mirror of state.gov as a local HTTP server, for the demo and end-to-end tests.
+
+Serves robots.txt, the press-release listing pages, the sitemaps and every note page from memory
+(all rendered once at start, again only when a note is changed), with conditional GET, and fails
+on purpose as its `FaultPlan` says. Runs in a daemon thread; `stop()` closes every connection and
+joins every thread it started.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from statenotes.mirror import faults as fault_kinds
+from statenotes.mirror import site
+from statenotes.mirror.faults import FaultPlan
+from statenotes.mirror.notes import modified_at, page_path, stable_hash
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+HTML_WITH_CHARSET = "text/html; charset=UTF-8"
+HTML_NO_CHARSET = "text/html"  # the parser must then read <meta charset> from the bytes
+XML_TYPE = "text/xml; charset=UTF-8"
+ROBOTS_TYPE = "text/plain; charset=utf-8"
+NOT_FOUND_KEY = "404"  # request paths start with "/", so this key never matches one
+IDLE_CONNECTION_TIMEOUT_S = 30
+JOIN_TIMEOUT_S = 5
+FAULT_BODIES = {
+    429: b"<html><head><title>429 Too Many Requests</title></head><body><h1>Too Many Requests</h1></body></html>",
+    503: b"<html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1></body></html>",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A rendered answer, ready to send."""
+
+    body: bytes
+    content_type: str
+    status: int = 200
+    last_modified: datetime | None = None
+    etag: str | None = None
+
+
+def _page(text: str, content_type: str, last_modified: datetime | None = None, status: int = 200) -> Page:
+    body = text.encode("utf-8")
+    etag = f'"{hashlib.sha256(body).hexdigest()[:20]}"' if status == 200 else None
+    return Page(body, content_type, status, last_modified, etag)
+
+
+def _html_type(path: str) -> str:
+    """Some pages declare their charset in the header, others only in <meta charset>."""
+    return HTML_WITH_CHARSET if stable_hash("content-type:" + path) % 2 == 0 else HTML_NO_CHARSET
+
+
+def build_pages(notes: list[dict], base_url: str, crawl_delay: float) -> dict[str, Page]:
+    """Every page the mirror serves, by path."""
+    newest = max((modified_at(n) for n in notes), default=None)
+    pages = {"/robots.txt": _page(site.render_robots(crawl_delay, base_url), ROBOTS_TYPE),
+             NOT_FOUND_KEY: _page(site.render_not_found(base_url), HTML_WITH_CHARSET, status=404)}
+    for number in range(1, site.listing_page_count(len(notes)) + 1):
+        path = site.listing_path(number)
+        pages[path] = _page(site.render_listing_page(notes, number, base_url), _html_type(path), newest)
+    pages["/sitemap_index.xml"] = _page(site.render_sitemap_index(notes, base_url), XML_TYPE, newest)
+    for number in range(1, site.sitemap_count(len(notes)) + 1):
+        pages["/" + site.sitemap_name(number)] = _page(site.render_sitemap(notes, number, base_url), XML_TYPE, newest)
+    for note in notes:
+        path = page_path(note)
+        pages[path] = _page(site.render_note_page(note, base_url, related=notes), _html_type(path), modified_at(note))
+    return pages
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: a crawler's session reuses its connection
+    timeout = IDLE_CONNECTION_TIMEOUT_S
+    disable_nagle_algorithm = True  # else headers and body in two writes wait for a delayed ACK
+    server: _HTTPServer
+
+    def do_GET(self) -> None:
+        self._serve(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self._serve(send_body=False)
+
+    def version_string(self) -> str:
+        return "Apache"
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+        logger.debug("%s %s", self.address_string(), format % args)
+
+    def _serve(self, send_body: bool) -> None:
+        mirror = self.server.mirror
+        path = urlsplit(self.path).path
+        fault = mirror.faults.decide(path)
+        if fault == fault_kinds.RESET:
+            mirror._record(self.command, self.path, 0)
+            self._reset()
+            return
+        if fault in (fault_kinds.RATE_LIMITED, fault_kinds.UNAVAILABLE):
+            status = int(fault)
+            extra = {"Retry-After": str(mirror.faults.retry_after)} if status == 429 else {}
+            self._send(Page(FAULT_BODIES[status], HTML_WITH_CHARSET, status), send_body, extra)
+            return
+        page, location = mirror._lookup(self.path)
+        if location:
+            self._send(Page(b"", HTML_WITH_CHARSET, 301), send_body, {"Location": location})
+            return
+        if page.status == 200 and self._not_modified(page):
+            self.send_response(304)
+            self._validators(page)
+            self.end_headers()
+            mirror._record(self.command, self.path, 304)
+            return
+        cut = mirror.faults.truncate_at(path, len(page.body)) if fault == fault_kinds.TRUNCATED else None
+        self._send(page, send_body, cut=cut)
+
+    def _send(self, page: Page, send_body: bool, headers: dict[str, str] | None = None, cut: int | None = None):
+        self.send_response(page.status)
+        self.send_header("Content-Type", page.content_type)
+        self.send_header("Content-Length", str(len(page.body)))
+        self._validators(page)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.server.mirror._record(self.command, self.path, page.status)
+        if send_body:
+            self.wfile.write(page.body if cut is None else page.body[:cut])
+        if cut is not None and send_body:
+            self.close_connection = True  # the rest of the body never comes
+
+    def _validators(self, page: Page) -> None:
+        if page.etag:
+            self.send_header("ETag", page.etag)
+        if page.last_modified:
+            self.send_header("Last-Modified", format_datetime(page.last_modified, usegmt=True))
+
+    def _not_modified(self, page: Page) -> bool:
+        if_none_match = self.headers.get("If-None-Match")
+        if if_none_match is not None:  # takes precedence over If-Modified-Since (RFC 9110)
+            tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+            return "*" in tags or page.etag in tags
+        since = self.headers.get("If-Modified-Since")
+        if not since or page.last_modified is None:
+            return False
+        try:
+            when = parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        return page.last_modified <= when
+
+    def _reset(self) -> None:
+        """Drop the connection without answering: SO_LINGER 0 makes the close send a TCP RST.
+        The socket really closes when `finish()` releases the reader that holds it."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.connection.close()
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    """A threading server that tracks its connection threads, so that stop can close and join them."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], mirror: MirrorServer):
+        self.mirror = mirror
+        self._connections: dict[threading.Thread, socket.socket] = {}
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def process_request(self, request, client_address) -> None:
+        thread = threading.Thread(target=self._run_connection, args=(request, client_address),
+                                  name="statenotes-mirror-connection", daemon=True)
+        with self._connections_lock:
+            self._connections[thread] = request
+        thread.start()
+
+    def _run_connection(self, request, client_address) -> None:
+        try:
+            self.process_request_thread(request, client_address)
+        finally:
+            with self._connections_lock:
+                self._connections.pop(threading.current_thread(), None)
+
+    def handle_error(self, request, client_address) -> None:
+        # Clients that hang up mid-answer are normal for a test server: no traceback on stderr.
+        logger.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+    def close_connections(self) -> None:
+        with self._connections_lock:
+            open_connections = dict(self._connections)
+        for sock in open_connections.values():
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a thread waiting for a keep-alive request
+            except OSError:
+                pass
+        for thread in open_connections:
+            thread.join(JOIN_TIMEOUT_S)
+
+
+class MirrorServer:
+    """The mirror on `host:port` (port 0: any free port). Use as a context manager, or start()/stop()."""
+
+    def __init__(self, notes: list[dict] | None = None, host: str = DEFAULT_HOST, port: int = 0,
+                 crawl_delay: float = 0.0, faults: FaultPlan | None = None):
+        source = site.load_sample_notes() if notes is None else copy.deepcopy(list(notes))
+        self._notes = {page_path(n): n for n in source}
+        self.host, self.port, self.crawl_delay = host, port, crawl_delay
+        self.faults = faults if faults is not None else FaultPlan.none()
+        self._lock = threading.Lock()
+        self._log: list[tuple[float, str, str, int]] = []
+        self._pages: dict[str, Page] = {}
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._base_url: str | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> MirrorServer:
+        if self._httpd is not None:
+            return self
+        self._httpd = _HTTPServer((self.host, self.port), self)
+        host, port = self._httpd.server_address[:2]
+        shown = DEFAULT_HOST if host in ("0.0.0.0", "") else host
+        self.port, self._base_url = port, f"http://{shown}:{port}"
+        self._rebuild()
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="statenotes-mirror", daemon=True)
+        self._thread.start()
+        logger.debug("mirror serving %d notes at %s", len(self._notes), self._base_url)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close the listening socket and every open connection, join all threads."""
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.server_close()
+        httpd.close_connections()
+        if self._thread is not None:
+            self._thread.join(JOIN_TIMEOUT_S)
+            self._thread = None
+
+    def __enter__(self) -> MirrorServer:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._base_url is None:
+            raise RuntimeError("the mirror has not been started")
+        return self._base_url
+
+    # -- content -----------------------------------------------------------------------------
+
+    @property
+    def notes(self) -> list[dict]:
+        """Copies of the notes served, newest first."""
+        with self._lock:
+            return copy.deepcopy(site.sort_newest_first(list(self._notes.values())))
+
+    def update_note(self, url_path: str, note: dict) -> None:
+        """Serve `note` at `url_path` from now on (a new note, or an edit of an existing one).
+
+        Without its own `modified_at`, the note is stamped with the current time (and always later
+        than the page's previous stamp), so sitemaps and Last-Modified show the change.
+        """
+        if page_path(note) != url_path:
+            raise ValueError(f"note url {note.get('url')!r} does not have the path {url_path!r}")
+        note = copy.deepcopy(note)
+        with self._lock:
+            if not note.get("modified_at"):
+                stamp = datetime.now(timezone.utc).replace(microsecond=0)
+                if url_path in self._notes:
+                    stamp = max(stamp, modified_at(self._notes[url_path]) + timedelta(seconds=1))
+                note["modified_at"] = stamp.isoformat()
+            self._notes[url_path] = note
+            if self._base_url is not None:
+                self._rebuild_locked()
+
+    def _rebuild(self) -> None:
+        with self._lock:
+            self._rebuild_locked()
+
+    def _rebuild_locked(self) -> None:
+        self._pages = build_pages(list(self._notes.values()), self.base_url, self.crawl_delay)
+
+    def _lookup(self, raw_path: str) -> tuple[Page, str | None]:
+        """The page for a request path (query ignored, as WordPress does for ?page=N), or a
+        redirect location for WordPress's canonical forms (trailing slash, /page/1/)."""
+        pages, parts = self._pages, urlsplit(raw_path)
+        if parts.path in pages:
+            return pages[parts.path], None
+        target = site.LISTING_PATH if parts.path == site.LISTING_PATH + "page/1/" else parts.path + "/"
+        if target in pages:
+            return pages[target], self.base_url + target + (f"?{parts.query}" if parts.query else "")
+        return pages[NOT_FOUND_KEY], None
+
+    # -- what was served ---------------------------------------------------------------------
+
+    def _record(self, method: str, path: str, status: int) -> None:
+        with self._lock:
+            self._log.append((time.monotonic(), method, path, status))
+
+    @property
+    def requests(self) -> list[tuple[str, str, int]]:
+        """(method, path as requested, status) of every answer, in order; status 0 = connection reset."""
+        with self._lock:
+            return [(m, p, s) for _, m, p, s in self._log]
+
+    @property
+    def timed_requests(self) -> list[tuple[float, str, str, int]]:
+        """As `requests`, each with its time.monotonic() first (to check a client's crawl delay)."""
+        with self._lock:
+            return list(self._log)
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self._log.clear()
