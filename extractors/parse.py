@@ -23,6 +23,8 @@ from statenotes.extractors.records import BodyBlock, MediaNote
 from statenotes.extractors.selectors import (
     BODY_TAG,
     BOT_WALL_TITLE,
+    DOCUMENT_END,
+    DOCUMENT_START,
     CANONICAL_LINK,
     CHARSET_PARAM,
     DRUPAL_BODY,
@@ -53,7 +55,8 @@ log = logging.getLogger(__name__)
 
 PARSER = "lxml"
 FALLBACK_ENCODING = "windows-1252"  # what browsers assume for undeclared non-UTF-8 pages
-HEADLESS_SNIFF_BYTES = 4096  # where to look for <meta charset> when a page has no </head>
+HEADLESS_SNIFF_BYTES = 4096  # where to look for <meta charset> (or <html>) when a page has no </head>
+TAIL_BYTES = 4096  # </html> is within this many bytes of the end, after any cache comment
 OFFICE_LINE_SEPARATOR = ", "  # remarks print "Name<br>Title" in the office slot
 
 
@@ -263,6 +266,9 @@ LAYOUT_STAGES: tuple[Callable[[BeautifulSoup, str], MediaNote | None], ...] = (_
 
 def parse_note(html: bytes, url: str, content_type: str | None = None) -> MediaNote:
     """Parse a release page. Raises `ParseError` (one-line `reason`) for anything not a release."""
+    if DOCUMENT_START.search(html[:HEADLESS_SNIFF_BYTES]) and not DOCUMENT_END.search(html[-TAIL_BYTES:]):
+        # A body cut short in transit would otherwise load as a shorter note.
+        raise ParseError("truncated page (no </html>)", url)
     encoding = choose_encoding(html, content_type)
     soup = BeautifulSoup(article_region(html), PARSER, from_encoding=encoding)
     _reject_non_release(soup, url)

@@ -73,6 +73,10 @@ MAIN_START = re.compile(rb"<main[\s>]", re.IGNORECASE)
 MAIN_END = re.compile(rb"</main\s*>", re.IGNORECASE)
 BODY_TAG = re.compile(rb"<body[^>]*>", re.IGNORECASE)
 
+# --- Truncation: a document that opens <html> must close it (caches may append a comment after) --
+DOCUMENT_START = re.compile(rb"<html[\s>]", re.IGNORECASE)
+DOCUMENT_END = re.compile(rb"</html\s*>", re.IGNORECASE)
+
 # --- Text -----------------------------------------------------------------------------------------
 # "February 7, 2019"; also "Feb. 7, 2019" / "Sept. 7, 2019" as AP style prints them.
 PRINTED_DATE = re.compile(

@@ -210,6 +210,17 @@ def test_release_title_with_404_in_it_is_still_a_release():
     assert parse_note(html, URL).title == "Section 404 Waiver"
 
 
+@pytest.mark.parametrize("fraction", [0.3, 0.6, 0.99])
+def test_truncated_page(fraction):
+    raw = (PAGES / "seed.html").read_bytes()
+    assert reason(raw[: int(len(raw) * fraction)]) == "truncated page (no </html>)"
+
+
+def test_comment_after_html_end_is_not_truncation():
+    raw = (PAGES / "seed.html").read_bytes() + b"\n<!-- Dynamic page generated in 0.412 seconds. -->\n"
+    assert parse_note(raw, SEED_URL).title.startswith("Statement by Ministers")
+
+
 def test_no_entry_content():
     html = page("").replace(b'<div class="entry-content">', b'<div class="content">')
     assert reason(html) == "no release body (div.entry-content missing)"
