@@ -53,6 +53,10 @@ from statenotes.extractors.selectors import (
 
 log = logging.getLogger(__name__)
 
+# Recorded with every note version; bump when the same bytes would give different notes or
+# paragraphs (parse_note or transforms.paragraphs changed), so that a reprocess can tell.
+PARSER_VERSION = "1.0"
+
 PARSER = "lxml"
 FALLBACK_ENCODING = "windows-1252"  # what browsers assume for undeclared non-UTF-8 pages
 HEADLESS_SNIFF_BYTES = 4096  # where to look for <meta charset> (or <html>) when a page has no </head>
@@ -265,7 +269,13 @@ LAYOUT_STAGES: tuple[Callable[[BeautifulSoup, str], MediaNote | None], ...] = (_
 
 
 def parse_note(html: bytes, url: str, content_type: str | None = None) -> MediaNote:
-    """Parse a release page. Raises `ParseError` (one-line `reason`) for anything not a release."""
+    """Parse a release page. Raises `ParseError` (one-line `reason`) for anything not a release.
+
+    Give the bytes as received: the encoding comes from `content_type`'s charset, else the page's
+    `<meta charset>`. (Already-decoded text is accepted and read as UTF-8.)
+    """
+    if isinstance(html, str):
+        html, content_type = html.encode("utf-8"), "text/html; charset=utf-8"
     if DOCUMENT_START.search(html[:HEADLESS_SNIFF_BYTES]) and not DOCUMENT_END.search(html[-TAIL_BYTES:]):
         # A body cut short in transit would otherwise load as a shorter note.
         raise ParseError("truncated page (no </html>)", url)

@@ -179,6 +179,11 @@ def test_unknown_charset_label_falls_back_to_the_page():
     assert choose_encoding("<p>It’s</p>".encode(), 'text/html; charset="utf8mb4"') == "utf-8"
 
 
+def test_decoded_text_is_accepted():
+    text = (PAGES / "windows1252.html").read_bytes().decode("cp1252")
+    assert parse_note(text, URL).title == "Under Secretary Zeya’s Travel to Jamaica – and Belize"
+
+
 def test_undeclared_page_utf8_or_windows_1252():
     assert choose_encoding("<p>It’s</p>".encode(), None) == "utf-8"
     assert choose_encoding(b"<p>It\x92s</p>", None) == "windows-1252"
