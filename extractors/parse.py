@@ -207,14 +207,16 @@ def _checked_blocks(body: Tag | None, missing: str, url: str) -> list[BodyBlock]
 # --- 0. Not a release at all -----------------------------------------------------------------------
 
 def _reject_non_release(soup: BeautifulSoup, url: str) -> None:
+    body = soup.body
+    if body is not None and NOT_FOUND_BODY_CLASS in (body.get("class") or ()):
+        raise ParseError("page not found (404 page served with 200)", url)
+    if soup.select_one(WP_TITLE) is not None:
+        return  # a release headline: whatever the title says, this is a release page
     titles = [_clean(tag.get_text(" ")) for tag in soup.find_all(("title", "h1"), limit=4)]
     for title in titles:
         match = BOT_WALL_TITLE.search(title)
         if match:
             raise ParseError(f"bot wall: '{match.group(0)}' page", url)
-    body = soup.body
-    if body is not None and NOT_FOUND_BODY_CLASS in (body.get("class") or ()):
-        raise ParseError("page not found (404 page served with 200)", url)
     if any(NOT_FOUND_TITLE.search(title) for title in titles):
         raise ParseError("page not found (404 page served with 200)", url)
 

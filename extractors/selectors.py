@@ -32,15 +32,16 @@ DRUPAL_DATE = ".field-name-field-date"
 DRUPAL_BODY = "div.field-name-body"
 
 # --- Pages that are not releases ------------------------------------------------------------------
-# Looked for in <title> and <h1> only: words in a release body must never trip these.
+# Looked for at the start of <title> and <h1> only, and only on pages without a release headline:
+# words in a release (even a title like "Section 404 Waiver") must never trip these.
 BOT_WALL_TITLE = re.compile(
-    r"technical difficulties|access denied|request rejected|are you a (?:human|robot)|just a moment",
+    r"^(?:technical difficulties|access denied|request rejected|just a moment|attention required"
+    r"|are you a (?:human|robot))",
     re.IGNORECASE,
 )
-# A bare "404" is not enough: a release may well be titled "Section 404 ...".
 NOT_FOUND_TITLE = re.compile(
-    r"\bpage (?:was )?not found\b|\bpage (?:cannot|can't|could not) be found\b"
-    r"|^(?:error\s*)?404\b|\b404 (?:error|not found)\b",
+    r"^(?:page (?:was )?not found|page (?:cannot|can't|could not) be found|nothing found"
+    r"|(?:error\s*)?404(?:\s*[-–:|]|\s+(?:error|not found)|$))",
     re.IGNORECASE,
 )
 NOT_FOUND_BODY_CLASS = "error404"  # WordPress puts it on <body> of its 404 template

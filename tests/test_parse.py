@@ -210,9 +210,23 @@ def test_404_page_served_with_200():
     assert reason(raw.replace(b'class="error404"', b"")) == "page not found (404 page served with 200)"
 
 
-def test_release_title_with_404_in_it_is_still_a_release():
-    html = page("<p>Text.</p>").replace(b"Joint Statement on Libya</h1>", b"Section 404 Waiver</h1>")
-    assert parse_note(html, URL).title == "Section 404 Waiver"
+@pytest.mark.parametrize("title", ["Section 404 Waiver", "404 Visas Issued", "Page Not Found Yet",
+                                   "Technical Difficulties at the Consulate", "Just a Moment of Silence"])
+def test_release_titled_like_an_error_page_is_still_a_release(title):
+    html = page("<p>Text.</p>").replace(b"Joint Statement on Libya", title.encode())
+    assert parse_note(html, URL).title == title
+
+
+@pytest.mark.parametrize("title", ["Access Denied", "Just a moment...", "Attention Required! | Cloudflare"])
+def test_other_bot_walls(title):
+    html = f"<html><head><title>{title}</title></head><body><p>Checking your browser.</p></body></html>"
+    assert reason(html.encode()).startswith("bot wall: ")
+
+
+@pytest.mark.parametrize("title", ["404 - Not Found", "Error 404", "Page cannot be found"])
+def test_other_404_titles(title):
+    html = f"<html><head><title>{title}</title></head><body><h1>{title}</h1></body></html>"
+    assert reason(html.encode()) == "page not found (404 page served with 200)"
 
 
 @pytest.mark.parametrize("fraction", [0.3, 0.6, 0.99])
