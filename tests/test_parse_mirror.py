@@ -109,3 +109,15 @@ def test_mirror_not_found_page_is_rejected():
 def test_mirror_listing_page_is_not_a_release():
     with pytest.raises(ParseError, match="unknown layout: no release title"):
         parse_note(render_listing_page(NOTES, 1, BASE_URL).encode("utf-8"), BASE_URL + "/press-releases/")
+
+
+def test_pre_slice_changes_nothing(monkeypatch):
+    """BeautifulSoup sees only <head> + <main> (speed); the notes must equal a whole-page parse."""
+    from statenotes.extractors import parse
+
+    pages = [(render_note_page(n, BASE_URL, i % VARIANT_COUNT).encode("utf-8"), page_url(n, BASE_URL))
+             for i, n in enumerate(NOTES)]
+    sliced = [parse_note(html, url) for html, url in pages]
+    assert all(len(parse.article_region(html)) < len(html) for html, _ in pages)
+    monkeypatch.setattr(parse, "article_region", lambda html: html)
+    assert [parse_note(html, url) for html, url in pages] == sliced
