@@ -45,6 +45,7 @@ class FaultPlan:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _seen: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
     _faulted: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _history: list[tuple[str, str]] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         rates = self._rates()
@@ -86,6 +87,7 @@ class FaultPlan:
             kind = self.first_kind or self._roll(path, nth)
             if kind is not None:
                 self._faulted[path] = self._faulted.get(path, 0) + 1
+                self._history.append((path, kind))
             return kind
 
     def _roll(self, path: str, nth: int) -> str | None:
@@ -108,8 +110,14 @@ class FaultPlan:
         with self._lock:
             return dict(self._faulted)
 
+    def history(self) -> list[tuple[str, str]]:
+        """(path, kind) of every fault injected so far, in order."""
+        with self._lock:
+            return list(self._history)
+
     def clear(self) -> None:
         """Forget all counts: every path may fault again from its next request."""
         with self._lock:
             self._seen.clear()
             self._faulted.clear()
+            self._history.clear()

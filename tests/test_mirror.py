@@ -3,6 +3,7 @@ HTTP behaviour (conditional GET, charsets, redirects, 404) and injected faults, 
 
 from __future__ import annotations
 
+import ast
 import socket
 import threading
 import time
@@ -11,10 +12,13 @@ import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
 
 import pytest
 import requests
 from bs4 import BeautifulSoup
+
+import statenotes.mirror
 
 from statenotes.mirror.body import DIMENSIONS, VARIANTS
 from statenotes.mirror.faults import FAULT_KINDS, RATE_LIMITED, RESET, TRUNCATED, UNAVAILABLE, FaultPlan
@@ -80,6 +84,15 @@ def printed_lines(html: str) -> list[str]:
 def corpus_lines(note: dict) -> list[str]:
     dateline = [note["dateline_place"], long_date(note["dateline_date"])] if note["dateline_place"] else []
     return dateline + [norm(line) for line in note["body_lines"]]
+
+
+def test_mirror_imports_no_other_stage():
+    for module in Path(statenotes.mirror.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            for name in names:
+                assert not name.startswith("statenotes.") or name.startswith("statenotes.mirror"), (module, name)
 
 
 # -- rendering ------------------------------------------------------------------------------------
@@ -338,8 +351,8 @@ def test_random_faults_stop_after_max_per_path(http):
             assert attempts == 3  # every request faults (rates sum to 1) until the cap
         served = plan.faults_served()
         assert set(served.values()) == {2} and len(served) == len(NOTES)
-        kinds = [s for _, p, s in server.requests if p != "/robots.txt"]
-        assert {0, 429, 503} <= set(kinds)
+        assert {kind for _, kind in plan.history()} == set(FAULT_KINDS)
+        assert {0, 429, 503} <= {s for _, _, s in server.requests}
 
 
 def test_fault_plan_is_deterministic_and_validated():
