@@ -23,6 +23,7 @@ from statenotes.extractors.records import (
 from statenotes.extractors.selectors import (
     BLOCK_TAGS,
     HEADING_TAGS,
+    LINE_BLOCK_TAGS,
     LIST_TAGS,
     PDF_LINK_CLASS,
     SKIP_CLASS,
@@ -32,8 +33,6 @@ from statenotes.extractors.selectors import (
 # Invisible characters count as blank when deciding whether a line or block is empty.
 BLANK = re.compile(r"^[\s\u200b\u2060\ufeff]*$")
 TABLE_CELL_SEPARATOR = " | "
-# Tags whose content is one block of lines (a paragraph in all but name).
-LINE_BLOCK_TAGS = frozenset({"p", "figcaption", "pre", "address", "dt", "dd", "li"})
 
 
 class _Lines:

@@ -49,6 +49,8 @@ NOT_FOUND_BODY_CLASS = "error404"  # WordPress puts it on <body> of its 404 temp
 # --- Body walking ---------------------------------------------------------------------------------
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 LIST_TAGS = frozenset({"ol", "ul"})
+# Tags whose content is one block of lines (a paragraph in all but name).
+LINE_BLOCK_TAGS = frozenset({"p", "figcaption", "pre", "address", "dt", "dd", "li"})
 # Elements that never hold release prose.
 SKIP_TAGS = frozenset({
     "script", "style", "noscript", "template", "iframe", "form", "button", "input", "select",
