@@ -172,6 +172,7 @@ class Lake:
     def __init__(self, root: Path, lock_timeout_s: float = journal.LOCK_TIMEOUT_S):
         self.root = Path(root)
         self.lock_timeout_s = lock_timeout_s
+        self._in_transaction = False
         self.root.mkdir(parents=True, exist_ok=True)
         with journal.locked(self.root, exclusive=True, timeout_s=lock_timeout_s):
             journal.recover(self.root)
@@ -186,9 +187,15 @@ class Lake:
         pattern = DATA_FILE if spec(table).partition is PARTITION_NONE else f"{PARTITION_KEY}=*/{PART_FILE}"
         return sorted((root / table).glob(pattern))
 
+    def _not_in_transaction(self) -> None:
+        # Our own exclusive lock would make us wait for ourselves until the timeout.
+        if self._in_transaction:
+            raise WarehouseError("this lake has an open transaction: read through it (tx.read)")
+
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[dict[str, list[Path]]]:
         """Hold a shared lock (no commit can happen) and yield every table's committed files."""
+        self._not_in_transaction()
         while True:
             with journal.locked(self.root, exclusive=False, timeout_s=self.lock_timeout_s):
                 if not journal.needs_recovery(self.root):
@@ -205,11 +212,16 @@ class Lake:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """Exclusive until exit; commits on a normal exit, changes nothing on an exception."""
+        self._not_in_transaction()
         with journal.locked(self.root, exclusive=True, timeout_s=self.lock_timeout_s):
             journal.recover(self.root)
             tx = Transaction(self.root)
-            yield tx
-            tx._commit()
+            self._in_transaction = True
+            try:
+                yield tx
+                tx._commit()
+            finally:
+                self._in_transaction = False
 
     # One-operation transactions, for callers that need no more.
     def merge_notes(self, tables: dict[str, pa.Table]) -> merge.MergeCounts:

@@ -95,8 +95,11 @@ NOTES = TableSpec(
         Column("has_quoted_text", BOOL, "True when the body quotes a text between 'Begin Text:' and 'End Text'."),
         Column("quoted_start_seq", INT, "seq of the first quoted paragraph; null without quoted text."),
         Column("quoted_end_seq", INT, "seq one past the last quoted paragraph; null without quoted text."),
-        Column("content_sha256", TEXT, "sha256 of the normalised content (metadata and paragraphs, not the raw page); a new value makes a new version."),
-        Column("raw_sha256", TEXT, "sha256 of the raw page bytes this version was parsed from (key of the raw archive)."),
+        Column("content_sha256", TEXT,
+               "sha256 of the normalised content (metadata and paragraphs, not the raw page); "
+               "a new value makes a new version."),
+        Column("raw_sha256", TEXT,
+               "sha256 of the raw page bytes this version was parsed from (key of the raw archive)."),
         Column("first_seen_at", TIMESTAMP, "When the note (any version) was first fetched, UTC."),
         Column("fetched_at", TIMESTAMP, "When this version was first fetched, UTC."),
         Column("parser_version", TEXT, "Version of the parser that produced this version."),

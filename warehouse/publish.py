@@ -1,0 +1,160 @@
+"""Publishes the lake as one DuckDB file for analysts, atomically, and documents it.
+
+DuckDB allows one writer per file, and analysts keep connections open. So the file is never written
+in place: a new one is built beside it under a temporary name, checkpointed, closed, and
+`os.replace`d over the old one. Open connections keep reading the old file (their snapshot, an
+unlinked inode) and never block us; new connections see the new file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from . import journal
+from .lake import Lake
+from .schema import TABLES, VIEWS, TableSpec
+
+log = logging.getLogger(__name__)
+
+DB_FILENAME = "statenotes.duckdb"  # under the data directory (settings: STATENOTES_DATA_DIR)
+WAL_SUFFIX = ".wal"
+VIEW_SQL = {
+    "notes_latest": (
+        "SELECT * FROM notes "
+        "QUALIFY row_number() OVER (PARTITION BY note_id ORDER BY version DESC) = 1"
+    ),
+    "notes_by_month": (
+        'SELECT CAST(date_trunc(\'month\', published_date) AS DATE) AS "month", '
+        "count(*) AS count_notes FROM notes_latest GROUP BY ALL"
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    db_path: Path
+    row_counts: dict[str, int]  # per table
+    views: tuple[str, ...]
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _wal(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + WAL_SUFFIX)
+
+
+def _create_table(con: duckdb.DuckDBPyConnection, table_spec: TableSpec, files: list[Path]) -> None:
+    # Created from the Arrow schema, so an empty table still has its columns and types.
+    con.register("_empty", table_spec.schema.empty_table())
+    con.execute(f"CREATE TABLE {quote(table_spec.name)} AS SELECT * FROM _empty")
+    con.unregister("_empty")
+    if not files:
+        return
+    columns = ", ".join(quote(c) for c in table_spec.column_names)
+    order = ", ".join(quote(k) for k in table_spec.sort_keys)
+    con.execute(
+        f"INSERT INTO {quote(table_spec.name)} SELECT {columns} "
+        f"FROM read_parquet(?, hive_partitioning = true) ORDER BY {order}",
+        [[str(f) for f in files]],
+    )
+
+
+def _comment(con: duckdb.DuckDBPyConnection) -> None:
+    for table_spec in TABLES.values():
+        con.execute(f"COMMENT ON TABLE {quote(table_spec.name)} IS {literal(table_spec.description)}")
+        for column in table_spec.columns:
+            con.execute(f"COMMENT ON COLUMN {quote(table_spec.name)}.{quote(column.name)} "
+                        f"IS {literal(column.description)}")
+    for view in VIEWS.values():
+        con.execute(f"COMMENT ON VIEW {quote(view.name)} IS {literal(view.description)}")
+        for name, description in view.columns:
+            con.execute(f"COMMENT ON COLUMN {quote(view.name)}.{quote(name)} IS {literal(description)}")
+
+
+def _build(lake: Lake, tmp: Path) -> dict[str, int]:
+    with lake.snapshot() as files:  # no commit can land while we read
+        con = duckdb.connect(str(tmp))
+        try:
+            for name, table_spec in TABLES.items():
+                _create_table(con, table_spec, files[name])
+            for name in VIEWS:
+                con.execute(f"CREATE VIEW {quote(name)} AS {VIEW_SQL[name]}")
+            _comment(con)
+            counts = {name: con.execute(f"SELECT count(*) FROM {quote(name)}").fetchone()[0]
+                      for name in TABLES}
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+    return counts
+
+
+def publish(lake: Lake, db_path: Path) -> PublishResult:
+    """Rebuild `db_path` from the lake and swap it in atomically."""
+    db_path = Path(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db_path.with_name(f".{db_path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        counts = _build(lake, tmp)
+        _wal(tmp).unlink(missing_ok=True)  # checkpointed and closed: nothing left in it
+        journal.fsync_file(tmp)
+        os.replace(tmp, db_path)
+        # A WAL left by the old file would be replayed into the new one by the next connection.
+        _wal(db_path).unlink(missing_ok=True)
+        journal.fsync_dir(db_path.parent)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+            _wal(tmp).unlink(missing_ok=True)
+        raise
+    log.info("published %s: %s", db_path, counts)
+    return PublishResult(db_path=db_path, row_counts=counts, views=tuple(VIEWS))
+
+
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def describe_schema(db_path: Path) -> str:
+    """Markdown documentation of a published file's tables, views and columns, from its comments."""
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        relations = con.execute(
+            "SELECT 'table' AS kind, table_name AS name, comment FROM duckdb_tables() "
+            "WHERE NOT internal AND NOT temporary "
+            "UNION ALL SELECT 'view', view_name, comment FROM duckdb_views() "
+            "WHERE NOT internal AND NOT temporary"
+        ).fetchall()
+        columns = con.execute(
+            "SELECT table_name, column_name, data_type, comment FROM duckdb_columns() "
+            "WHERE NOT internal ORDER BY table_name, column_index"
+        ).fetchall()
+    finally:
+        con.close()
+    by_relation: dict[str, list[tuple[str, str, str | None]]] = {}
+    for relation, column, data_type, comment in columns:
+        by_relation.setdefault(relation, []).append((column, data_type, comment))
+    order = {name: i for i, name in enumerate([*TABLES, *VIEWS])}
+    relations.sort(key=lambda r: (r[0] != "table", order.get(r[1], len(order)), r[1]))
+    lines = [f"# Warehouse schema (`{Path(db_path).name}`)", "",
+             "Generated by `statenotes.warehouse.publish.describe_schema` from the file's comments.", ""]
+    for heading, kind in (("Tables", "table"), ("Views", "view")):
+        lines += [f"## {heading}", ""]
+        for _, name, comment in (r for r in relations if r[0] == kind):
+            lines += [f"### `{name}`", "", _cell(comment), "", "| column | type | description |",
+                      "|---|---|---|"]
+            lines += [f"| `{c}` | {t} | {_cell(d)} |" for c, t, d in by_relation.get(name, [])]
+            lines.append("")
+    return "\n".join(lines)
