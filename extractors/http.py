@@ -41,7 +41,15 @@ class FetchPolicy:
 class CappedRetry(Retry):
     """urllib3 Retry that honours Retry-After but never sleeps longer than `retry_after_cap`."""
 
-    retry_after_cap: float = 120.0
+    def __init__(self, *args, retry_after_cap: float = 120.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.retry_after_cap = retry_after_cap
+
+    def new(self, **kwargs) -> CappedRetry:
+        # urllib3 makes a new Retry after every attempt; carry the cap over.
+        renewed = super().new(**kwargs)
+        renewed.retry_after_cap = self.retry_after_cap
+        return renewed
 
     def get_retry_after(self, response):  # noqa: ANN001 - urllib3's signature
         seconds = super().get_retry_after(response)
@@ -61,8 +69,8 @@ def make_session(policy: FetchPolicy) -> requests.Session:
         allowed_methods=frozenset({"GET", "HEAD"}),
         respect_retry_after_header=True,
         raise_on_status=False,
+        retry_after_cap=policy.max_retry_after_s,
     )
-    retries.retry_after_cap = policy.max_retry_after_s
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retries, pool_connections=4, pool_maxsize=8)
     session.mount("http://", adapter)

@@ -1,0 +1,128 @@
+"""The Fetcher against the real mirror on 127.0.0.1, with faults injected by the server."""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from statenotes.extractors.errors import FetchError
+from statenotes.extractors.http import Fetcher, FetchPolicy
+from statenotes.mirror.faults import RATE_LIMITED, RESET, TRUNCATED, UNAVAILABLE, FaultPlan
+from statenotes.mirror.server import MirrorServer
+from statenotes.mirror.site import load_sample_notes, page_url
+
+SEED_PATH = "/statement-by-ministers-of-the-global-coalition-to-defeat-isis-daesh/"
+
+
+def policy(**changes) -> FetchPolicy:
+    values = dict(user_agent="statenotes-tests/1.0", crawl_delay_s=0.0, connect_timeout_s=2.0,
+                  read_timeout_s=5.0, max_retries=3, backoff_factor_s=0.05, max_retry_after_s=5.0)
+    values.update(changes)
+    return FetchPolicy(**values)
+
+
+def page_requests(site: MirrorServer, path: str) -> list[int]:
+    return [status for method, p, status in site.requests if p == path]
+
+
+@pytest.mark.parametrize("kind", [RATE_LIMITED, UNAVAILABLE, RESET, TRUNCATED])
+def test_transient_faults_are_retried_until_the_page_arrives(kind):
+    with MirrorServer(faults=FaultPlan.always(kind, times=2)) as site, Fetcher(policy()) as fetcher:
+        page = fetcher.fetch_page(site.base_url + SEED_PATH)
+        assert page.status == 200
+        assert b"</html>" in page.body and b"Alhakim" in page.body
+        assert len(page_requests(site, SEED_PATH)) == 3  # two faults, then the page
+        assert [r.status for r in fetcher.log if r.url.endswith(SEED_PATH)] == [200]
+
+
+def test_retry_after_is_honoured():
+    with MirrorServer(faults=FaultPlan.always(RATE_LIMITED, times=1, retry_after=1)) as site:
+        with Fetcher(policy(backoff_factor_s=0.0)) as fetcher:
+            started = time.monotonic()
+            fetcher.fetch_page(site.base_url + SEED_PATH)
+            assert time.monotonic() - started >= 0.95
+
+
+def test_retry_after_is_capped_by_the_policy():
+    with MirrorServer(faults=FaultPlan.always(RATE_LIMITED, times=1, retry_after=60)) as site:
+        with Fetcher(policy(backoff_factor_s=0.0, max_retry_after_s=0.2)) as fetcher:
+            started = time.monotonic()
+            fetcher.fetch_page(site.base_url + SEED_PATH)
+            assert time.monotonic() - started < 10
+
+
+def test_persistent_failure_raises_fetch_error_and_is_logged():
+    with MirrorServer(faults=FaultPlan.always(UNAVAILABLE, times=50)) as site:
+        with Fetcher(policy(max_retries=2)) as fetcher:
+            with pytest.raises(FetchError, match="HTTP 503"):
+                fetcher.fetch_page(site.base_url + SEED_PATH)
+            assert fetcher.log[-1].status == 503 and fetcher.log[-1].error == "HTTP 503"
+            assert len(page_requests(site, SEED_PATH)) == 3  # the first try and two retries
+
+
+def test_truncated_body_that_never_completes_is_a_failed_fetch():
+    with MirrorServer(faults=FaultPlan.always(TRUNCATED, times=50)) as site:
+        with Fetcher(policy(max_retries=2)) as fetcher:
+            with pytest.raises(FetchError, match="body incomplete"):
+                fetcher.fetch_page(site.base_url + SEED_PATH)
+            assert fetcher.log[-1].status is None and "incomplete" in fetcher.log[-1].error
+
+
+def test_not_found_is_not_retried():
+    with MirrorServer() as site, Fetcher(policy()) as fetcher:
+        with pytest.raises(FetchError, match="HTTP 404"):
+            fetcher.fetch_page(site.base_url + "/no-such-note/")
+        assert len(page_requests(site, "/no-such-note/")) == 1
+
+
+def test_robots_crawl_delay_spaces_requests():
+    with MirrorServer(crawl_delay=1) as site, Fetcher(policy()) as fetcher:
+        urls = [page_url(note, site.base_url) for note in load_sample_notes()[:3]]
+        for url in urls:
+            fetcher.fetch_page(url)
+        assert fetcher.crawl_delay_for(site.base_url) == 1.0
+        stamps = [t for t, method, path, status in site.timed_requests if path != "/robots.txt"]
+        assert len(stamps) == 3
+        assert all(b - a >= 0.95 for a, b in zip(stamps, stamps[1:]))
+
+
+def test_user_agent_and_size_cap():
+    with MirrorServer() as site:
+        with Fetcher(policy(user_agent="statenotes-ua-check", max_page_bytes=10_000)) as fetcher:
+            with pytest.raises(FetchError, match="larger than 10000 bytes"):
+                fetcher.fetch_page(site.base_url + SEED_PATH)
+        assert fetcher.session.headers["User-Agent"] == "statenotes-ua-check"
+
+
+class _RobotsHandler(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - http.server's name
+        body = b"User-agent: *\nDisallow: /private/\n" if self.path == "/robots.txt" else b"<html></html>"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.server.paths.append(self.path)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_robots_disallow_is_honoured():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RobotsHandler)
+    server.paths = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with Fetcher(policy()) as fetcher:
+            with pytest.raises(FetchError, match="disallowed by robots.txt"):
+                fetcher.fetch_page(base + "/private/page/")
+            assert fetcher.fetch_page(base + "/public/").status == 200
+        assert server.paths == ["/robots.txt", "/public/"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
