@@ -1,0 +1,325 @@
+"""Persons, first pass: titled names, known persons, and later short references in the same note.
+
+"Secretary of State Mike Pompeo" -> person Mike Pompeo, role "Secretary of State", country USA.
+A title is read from the gazetteer's [persons] words (see config/gazetteer.toml); the name after
+it becomes a person; "Secretary Pompeo" later in the note is the same person. Titles in a note's
+headline capitalise every word, so there a name must be one the note or the gazetteer knows.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+
+from statenotes.transforms.gazetteer import Gazetteer, ascii_variant, fold, normalise
+from statenotes.transforms.records import Actor, ActorMention
+from statenotes.transforms.surfaces import Hit
+
+TITLE_SEQ = -1
+CONNECTORS = frozenset({"of", "for", "to", "the", "and", "&", "on"})
+MAX_TITLE_ITEMS = 30  # words in a title's complement plus the name; longer runs are prose
+MAX_NAME_WORDS = 6
+_WORD = re.compile(r"[^\s,;:()\[\]\"“”!?/]+")
+_INITIAL = re.compile(r"(?:[A-Z]\.)+")
+_ACRONYM = re.compile(r"\([A-Z][A-Z0-9&.-]{1,11}\)")
+# Text between a country (or body) mention and a title that still ties them together:
+# "Iraqi Foreign Minister", "Israel's Minister", "U.S. Columbia River Treaty Negotiator",
+# "the new Iraqi government, headed by Prime Minister".
+_TIED_BEFORE = re.compile(r"(?:'s?)?\s*|\s+(?:[A-Z][\w.'-]*\s+){1,4}|,?\s+(?:headed|led|chaired) by\s+")
+# ... and between a name and a country after it: "Lee Taeho of the Republic of Korea",
+# "Mohamed Ali Alhakim as the senior-most representative of the new Iraqi government".
+_TIED_AFTER = re.compile(r"\s+of\s+(?:the\s+)?|,?\s+as\s+[^,;.()]{0,60}?\s+of\s+(?:the\s+)?(?:new\s+)?")
+_APPOSITIVE = re.compile(r",\s+(?:the\s+)?")
+_ROLE_END = re.compile(r",|;|\.(?:\s|$)|\s\(|$")
+
+
+@dataclass(slots=True)
+class _Item:
+    kind: str  # conn / comma / paren / office / hit / name / particle
+    start: int
+    end: int
+    word: str
+
+
+@dataclass(slots=True)
+class _Mention:
+    seq: int
+    start: int
+    end: int
+    person_id: str
+    role: str | None = None
+    role_start: int | None = None
+
+
+@dataclass(slots=True)
+class _Person:
+    name: str
+    iso3: str | None
+    printed: list[str] = field(default_factory=list)  # names as printed, first first
+    surfaces: set[str] = field(default_factory=set)  # the same, folded
+    words: set[str] = field(default_factory=set)  # folded name words, for "Secretary Pompeo"
+
+
+def find_persons(
+    texts: list[tuple[int, str]], hits: dict[int, list[Hit]], gaz: Gazetteer
+) -> tuple[list[ActorMention], list[Actor]]:
+    """Person mentions and person actors in a note (seq -1 is its title)."""
+    people: dict[str, _Person] = {}
+    mentions: list[_Mention] = []
+    pending: list[tuple[int, int, str, list[_Item]]] = []
+    originals = dict(texts)
+    norms = {seq: normalise(text) for seq, text in texts}
+    for seq, norm in norms.items():
+        for hit in hits.get(seq, []):
+            if hit.actor_id.startswith("person:"):
+                _register(people, gaz, hit.actor_id, originals[seq][hit.start : hit.end])
+                mentions.append(_Mention(seq, hit.start, hit.end, hit.actor_id))
+    for seq, norm in sorted(norms.items(), key=lambda s: s[0] == TITLE_SEQ):
+        others = [h for h in hits.get(seq, []) if not h.actor_id.startswith("person:")]
+        for role_start, role_end, name in _titles(norm, others, gaz):
+            role = originals[seq][role_start:role_end]
+            known = next((m for m in mentions if m.seq == seq and name and m.start < name[-1].end
+                          and name[0].start < m.end), None)
+            if known is not None:
+                known.role, known.role_start = role, role_start
+            elif len(_words(name)) >= 2 and seq != TITLE_SEQ:
+                start, end = name[0].start, name[-1].end
+                person_id = _identify(people, gaz, originals[seq][start:end])
+                mentions.append(_Mention(seq, start, end, person_id, role, role_start))
+            elif name:
+                pending.append((seq, role_start, role, name))
+    for seq, role_start, role, name in pending:
+        found = _resolve(people, gaz, name, role, allow_new=seq != TITLE_SEQ)
+        if found is not None:
+            person_id, count = found
+            mentions.append(_Mention(seq, name[0].start, name[count - 1].end, person_id, role, role_start))
+    mentions += _repeats(people, norms, mentions)
+    return _finish(people, mentions, texts, hits, norms, gaz)
+
+
+def _titles(norm: str, others: list[Hit], gaz: Gazetteer):
+    """(role start, role end, name items) for every title in `norm`; name items may be empty."""
+    resume = 0
+    for match in gaz.persons.title_re.finditer(norm):
+        if match.start() < resume or any(h.start <= match.start() < h.end for h in others):
+            continue
+        items = _items(norm, match.end(), others, gaz)
+        role_end, name = _split(items, match.end())
+        resume = name[-1].end if name else role_end
+        yield match.start(), role_end, name
+
+
+def _items(norm: str, pos: int, others: list[Hit], gaz: Gazetteer) -> list[_Item]:
+    rules, items = gaz.persons, []
+    while len(items) < MAX_TITLE_ITEMS:
+        while pos < len(norm) and norm[pos] == " ":
+            pos += 1
+        if pos >= len(norm):
+            break
+        if norm[pos] == ",":
+            items.append(_Item("comma", pos, pos + 1, ","))
+            pos += 1
+            continue
+        if norm[pos] == "(":
+            paren = _ACRONYM.match(norm, pos)
+            if paren is None:
+                break
+            items.append(_Item("paren", pos, paren.end(), paren.group()))
+            pos = paren.end()
+            continue
+        match = _WORD.match(norm, pos)
+        if match is None:
+            break
+        start, end, word, last = match.start(), match.end(), match.group(), False
+        for tail in ("'s", "'"):  # a possessive ends the title or the name
+            if word.endswith(tail) and len(word) > len(tail):
+                word, end, last = word[: -len(tail)], end - len(tail), True
+                break
+        if word.endswith(".") and not _INITIAL.fullmatch(word) and "." not in word[:-1]:
+            word, end, last = word[:-1], end - 1, True
+        kind = _classify(word, start, end, others, rules)
+        if kind is None:
+            break
+        items.append(_Item(kind, start, end, word))
+        pos = match.end()
+        if last:
+            break
+    return items
+
+
+def _classify(word: str, start: int, end: int, others: list[Hit], rules) -> str | None:
+    if word in CONNECTORS:
+        return "conn"
+    if any(h.start < end and start < h.end for h in others):
+        return "hit"
+    if word in rules.office_words or word[:1].isdigit():
+        return "office"
+    if word in rules.particles:
+        return "particle"
+    lead = word.split("-", 1)
+    if word[:1].isupper() and word not in rules.not_names:
+        return "name"
+    if len(lead) == 2 and lead[0] in rules.particles and lead[1][:1].isupper():
+        return "name"  # "al-Sarraj"
+    return None
+
+
+def _split(items: list[_Item], head_end: int) -> tuple[int, list[_Item]]:
+    """Where the title ends and which items are the name."""
+    role_end, i = head_end, 0
+    after_office = True  # right after the head, or after an office word
+    complement = bool(items) and items[0].kind == "conn"
+    while i < len(items):
+        kind = items[i].kind
+        if kind in ("office", "hit"):
+            role_end, after_office, i = items[i].end, True, i + 1
+            continue
+        if kind in ("conn", "comma", "paren"):
+            after_office = after_office and kind != "conn"
+            i += 1
+            continue
+        j = i
+        while j < len(items) and items[j].kind in ("name", "particle"):
+            j += 1
+        following = items[j].kind if j < len(items) else None
+        # A run before an office word, or one word after "of/for/and", belongs to the complement.
+        if complement and (following in ("office", "hit") or (not after_office and j - i == 1 and following == "conn")):
+            after_office, i = False, j
+            continue
+        return role_end, _name(items[i:j])
+    return role_end, []
+
+
+def _name(run: list[_Item]) -> list[_Item]:
+    while run and run[-1].kind == "particle":
+        run = run[:-1]
+    if not run or run[0].kind == "particle" or len(run) > MAX_NAME_WORDS or not _words(run):
+        return []
+    if _INITIAL.fullmatch(run[-1].word):
+        return []
+    return run
+
+
+def _words(name: list[_Item]) -> list[str]:
+    return [i.word for i in name if i.kind == "name" and not _INITIAL.fullmatch(i.word)]
+
+
+def _register(people: dict[str, _Person], gaz: Gazetteer, person_id: str, printed: str) -> None:
+    known = gaz.actors.get(person_id)
+    person = people.setdefault(person_id, _Person(known.name if known else printed, known.iso3 if known else None))
+    if printed not in person.printed:
+        person.printed.append(printed)
+    for surface in ([printed] + list(known.aliases if known else ())):
+        person.surfaces.add(fold(normalise(surface)))
+        person.words.update(fold(w) for w in normalise(surface).split() if not _INITIAL.fullmatch(w))
+
+
+def _identify(people: dict[str, _Person], gaz: Gazetteer, printed: str) -> str:
+    """The id of a full name: a known person, one already in the note, or a new slug."""
+    key = fold(normalise(printed))
+    person_id = gaz.person_aliases.get(key)
+    if person_id is None:
+        words = [w for w in key.split() if not _INITIAL.fullmatch(w.upper())]
+        person_id = next((pid for pid, p in people.items() if key in p.surfaces
+                          or _first_last(p.surfaces) & {(words[0], words[-1])}), None)
+    if person_id is None:
+        person_id = "person:" + re.sub(r"[^a-z0-9]+", "-", ascii_variant(" ".join(words))).strip("-")
+    _register(people, gaz, person_id, printed)
+    return person_id
+
+
+def _first_last(surfaces: set[str]) -> set[tuple[str, str]]:
+    pairs = set()
+    for surface in surfaces:
+        words = [w for w in surface.split() if not _INITIAL.fullmatch(w.upper())]
+        if len(words) >= 2:
+            pairs.add((words[0], words[-1]))
+    return pairs
+
+
+def _resolve(people, gaz: Gazetteer, name: list[_Item], role: str, allow_new: bool):
+    """(person id, items used) for a short or headline name; None when nobody fits."""
+    head = role.split()[-1] if role else ""
+    for count in range(len(name), 0, -1):
+        printed = " ".join(i.word for i in name[:count])
+        key = fold(printed)
+        if count > 1:
+            person_id = gaz.person_aliases.get(key) or next(
+                (pid for pid, p in people.items() if key in p.surfaces), None)
+        else:
+            ids = [pid for pid, p in people.items() if key in p.words]
+            if not ids:
+                ids = list(gaz.person_surnames.get(key, ()))
+                if len(ids) > 1:
+                    ids = [pid for pid in ids if head in gaz.person_roles.get(pid, ())]
+            person_id = ids[0] if len(ids) == 1 else None
+        if person_id is not None:
+            if person_id not in people:  # a known person, first named here by surname
+                _register(people, gaz, person_id, gaz.actors[person_id].name)
+            return person_id, count
+    if allow_new and len(name) == 1:
+        return _identify(people, gaz, name[0].word), 1
+    return None
+
+
+def _repeats(people: dict[str, _Person], norms: dict[int, str], mentions: list[_Mention]) -> list[_Mention]:
+    """Full names of the note's persons printed again without a title."""
+    found = []
+    for person_id, person in people.items():
+        for surface in (s for s in person.surfaces if " " in s):
+            pattern = re.compile(rf"(?<!\w){re.escape(surface)}(?!\w)")
+            for seq, norm in norms.items():
+                for match in pattern.finditer(fold(norm)):
+                    if not any(m.seq == seq and m.start < match.end() and match.start() < m.end
+                               for m in mentions + found):
+                        found.append(_Mention(seq, match.start(), match.end(), person_id))
+    return found
+
+
+def _finish(people, mentions, texts, hits, norms, gaz):
+    originals = dict(texts)
+    out, iso3 = [], {pid: p.iso3 for pid, p in people.items()}
+    for m in sorted(mentions, key=lambda m: (m.seq, m.start)):
+        norm, others = norms[m.seq], [h for h in hits.get(m.seq, []) if not h.actor_id.startswith("person:")]
+        roles = [m.role] if m.role else []
+        country = _country_before(m.role_start, norm, others, gaz) if m.role_start is not None else None
+        country = country or _country_after(m.end, norm, others, gaz)
+        appositive = _APPOSITIVE.match(norm, m.end)
+        if appositive:
+            at = appositive.end()
+            lead = next((h for h in others if h.start == at), None)
+            if lead is not None:
+                country = country or gaz.actors[lead.actor_id].iso3
+                at = lead.end + 1
+            title = gaz.persons.title_re.match(norm, at)
+            if title:
+                role = originals[m.seq][title.start() : _ROLE_END.search(norm, title.end()).start()]
+                roles.append(role)
+                m.role = m.role or role
+        if country is None and any(fnmatch.fnmatchcase(r, p) for r in roles for p in gaz.persons.us_roles):
+            country = "USA"
+        if iso3.get(m.person_id) is None and country is not None:
+            iso3[m.person_id] = country
+        out.append(ActorMention(m.seq, m.start, m.end, originals[m.seq][m.start : m.end], m.person_id, m.role))
+    actors = []
+    for pid, person in people.items():
+        known = gaz.actors.get(pid)
+        aliases = known.aliases if known else tuple(person.printed)
+        if any(m.actor_id == pid for m in out):
+            actors.append(Actor(pid, person.name, "person", iso3[pid], None, aliases))
+    return out, actors
+
+
+def _country_before(role_start: int, norm: str, others: list[Hit], gaz: Gazetteer) -> str | None:
+    before = [h for h in others if h.end <= role_start]
+    if before and _TIED_BEFORE.fullmatch(norm, before[-1].end, role_start):
+        return gaz.actors[before[-1].actor_id].iso3
+    return None
+
+
+def _country_after(name_end: int, norm: str, others: list[Hit], gaz: Gazetteer) -> str | None:
+    after = [h for h in others if h.start >= name_end]
+    if after and _TIED_AFTER.fullmatch(norm, name_end, after[0].start):
+        return gaz.actors[after[0].actor_id].iso3
+    return None
