@@ -141,6 +141,13 @@ def _items(norm: str, pos: int, others: list[Hit], gaz: Gazetteer) -> list[_Item
         kind = _classify(word, start, end, others, rules)
         if kind is None:
             break
+        if items and items[0].kind == "conn" and rules.title_re.match(norm, start):
+            # "the Secretary-General of the United Nations and UN Secretary-General António
+            # Guterres": after "and", a new title starts; a complement never holds two.
+            ands = [n for n, item in enumerate(items) if item.word == "and"]
+            if ands:
+                del items[ands[-1]:]
+                break
         items.append(_Item(kind, start, end, word))
         pos = match.end()
         if last:
