@@ -221,6 +221,16 @@ def test_titled_names_roles_and_countries(gaz):
     assert [m.actor_id for m in findings.mentions if m.role is None] == ["VNM", "IRQ", "KOR"]
 
 
+def test_countries_of_titles_and_namesakes(gaz):
+    text = ("President of Ghana Nana Akufo-Addo met Acting Secretary of Homeland Security Chad Wolf, "
+            "President Trump and First Lady Trump.")
+    findings = find_actors("", paragraphs_of(text), gaz)
+    assert [(a.actor_id, a.iso3) for a in findings.actors if a.kind == "person"] == [
+        ("person:nana-akufo-addo", "GHA"), ("person:chad-wolf", "USA"),
+        ("person:donald-trump", "USA"), ("person:melania-trump", "USA")]
+    assert "TCD" not in {a.actor_id for a in findings.actors}
+
+
 def test_corpus_titles_resolve_to_the_persons_of_the_body(gaz):
     expected = {
         "2011-09-21-clinton-new-silk-road-ministerial.json": ("Clinton", "person:hillary-clinton"),

@@ -30,6 +30,7 @@ _TIED_BEFORE = re.compile(r"(?:'s?)?\s*|\s+(?:[A-Z][\w.'-]*\s+){1,4}|,?\s+(?:hea
 # ... and between a name and a country after it: "Lee Taeho of the Republic of Korea",
 # "Mohamed Ali Alhakim as the senior-most representative of the new Iraqi government".
 _TIED_AFTER = re.compile(r"\s+of\s+(?:the\s+)?|,?\s+as\s+[^,;.()]{0,60}?\s+of\s+(?:the\s+)?(?:new\s+)?")
+_OF = re.compile(r" of (?:the )?$")
 _APPOSITIVE = re.compile(r",\s+(?:the\s+)?")
 _ROLE_END = re.compile(r",|;|\.(?:\s|$)|\s\(|$")
 
@@ -255,11 +256,11 @@ def _resolve(people, gaz: Gazetteer, name: list[_Item], role: str, allow_new: bo
             person_id = gaz.person_aliases.get(key) or next(
                 (pid for pid, p in people.items() if key in p.surfaces), None)
         else:
-            ids = [pid for pid, p in people.items() if key in p.words]
-            if not ids:
-                ids = list(gaz.person_surnames.get(key, ()))
-                if len(ids) > 1:
-                    ids = [pid for pid in ids if head in gaz.person_roles.get(pid, ())]
+            # Known namesakes told apart by the title ("President Trump", "First Lady Trump")
+            # first, then the note's own persons, then a known person of that surname.
+            known = gaz.person_surnames.get(key, ())
+            ids = [pid for pid in known if head in gaz.person_roles.get(pid, ())] if len(known) > 1 else []
+            ids = ids or [pid for pid, p in people.items() if key in p.words] or list(known)
             person_id = ids[0] if len(ids) == 1 else None
         if person_id is not None:
             if person_id not in people:  # a known person, first named here by surname
@@ -272,15 +273,17 @@ def _resolve(people, gaz: Gazetteer, name: list[_Item], role: str, allow_new: bo
 
 def _repeats(people: dict[str, _Person], norms: dict[int, str], mentions: list[_Mention]) -> list[_Mention]:
     """Full names of the note's persons printed again without a title."""
-    found = []
-    for person_id, person in people.items():
-        for surface in (s for s in person.surfaces if " " in s):
-            pattern = re.compile(rf"(?<!\w){re.escape(surface)}(?!\w)")
-            for seq, norm in norms.items():
-                for match in pattern.finditer(fold(norm)):
-                    if not any(m.seq == seq and m.start < match.end() and match.start() < m.end
-                               for m in mentions + found):
-                        found.append(_Mention(seq, match.start(), match.end(), person_id))
+    owner = {s: pid for pid, p in people.items() for s in p.surfaces if " " in s}
+    if not owner:
+        return []
+    names = "|".join(re.escape(s) for s in sorted(owner, key=len, reverse=True))
+    pattern = re.compile(rf"(?<!\w)(?:{names})(?!\w)")
+    found: list[_Mention] = []
+    for seq, norm in norms.items():
+        taken = [m for m in mentions if m.seq == seq]
+        for match in pattern.finditer(fold(norm)):
+            if not any(m.start < match.end() and match.start() < m.end for m in taken):
+                found.append(_Mention(seq, match.start(), match.end(), owner[match.group()]))
     return found
 
 
@@ -290,7 +293,10 @@ def _finish(people, mentions, texts, hits, norms, gaz):
     for m in sorted(mentions, key=lambda m: (m.seq, m.start)):
         norm, others = norms[m.seq], [h for h in hits.get(m.seq, []) if not h.actor_id.startswith("person:")]
         roles = [m.role] if m.role else []
-        country = _country_before(m.role_start, norm, others, gaz) if m.role_start is not None else None
+        country = None
+        if m.role_start is not None:
+            country = _country_before(m.role_start, norm, others, gaz)
+            country = country or _country_within(m.role_start, m.role_start + len(m.role), norm, others, gaz)
         country = country or _country_after(m.end, norm, others, gaz)
         appositive = _APPOSITIVE.match(norm, m.end)
         if appositive:
@@ -304,6 +310,7 @@ def _finish(people, mentions, texts, hits, norms, gaz):
                 role = originals[m.seq][title.start() : _ROLE_END.search(norm, title.end()).start()]
                 roles.append(role)
                 m.role = m.role or role
+        roles = [r.removeprefix("Acting ") for r in roles]
         if country is None and any(fnmatch.fnmatchcase(r, p) for r in roles for p in gaz.persons.us_roles):
             country = "USA"
         if iso3.get(m.person_id) is None and country is not None:
@@ -322,6 +329,14 @@ def _country_before(role_start: int, norm: str, others: list[Hit], gaz: Gazettee
     before = [h for h in others if h.end <= role_start]
     if before and _TIED_BEFORE.fullmatch(norm, before[-1].end, role_start):
         return gaz.actors[before[-1].actor_id].iso3
+    return None
+
+
+def _country_within(role_start: int, role_end: int, norm: str, others: list[Hit], gaz: Gazetteer) -> str | None:
+    """"President of Ghana", "Ambassador of Japan to the United States": the first "of" country."""
+    for hit in others:
+        if role_start <= hit.start < role_end and _OF.search(norm, role_start, hit.start):
+            return gaz.actors[hit.actor_id].iso3
     return None
 
 

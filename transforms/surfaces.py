@@ -93,7 +93,7 @@ def _plausible(surface: Surface, norm: str, start: int, end: int, gaz: Gazetteer
 
 
 def _could_be_name(word: str, gaz: Gazetteer) -> bool:
-    return word not in gaz.function_words and word not in gaz.surface_texts
+    return not (word in gaz.function_words or word in gaz.surface_texts or word in gaz.persons.office_words)
 
 
 def _governments(hits: list[Hit], low: str, gaz: Gazetteer) -> None:
