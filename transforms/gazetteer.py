@@ -249,7 +249,7 @@ def _automata(raw: list[tuple[str, str | None, str]]):
 
 def _ambiguous(entries: list[dict], texts: set[str]) -> dict[str, AmbiguousName]:
     rules = {}
-    for entry in entries:
+    for entry in map(dict, entries):
         surface = normalise(entry.pop("surface"))
         if surface not in texts:
             raise ValueError(f"[[ambiguous]] {surface!r} is not a surface of any actor")

@@ -1,9 +1,10 @@
 """Persons, first pass: titled names, known persons, and later short references in the same note.
 
 "Secretary of State Mike Pompeo" -> person Mike Pompeo, role "Secretary of State", country USA.
-A title is read from the gazetteer's [persons] words (see config/gazetteer.toml); the name after
-it becomes a person; "Secretary Pompeo" later in the note is the same person. Titles in a note's
-headline capitalise every word, so there a name must be one the note or the gazetteer knows.
+transforms/titles.py reads the titles; here the names after them become persons (a known one from
+the gazetteer, one already named in the note, or a new `person:<slug>`), "Secretary Pompeo" later
+in the note is the same person, and each gets a country from the words around its title.
+Headlines capitalise every word, so a name there must be one the note or the gazetteer knows.
 """
 
 from __future__ import annotations
@@ -15,14 +16,9 @@ from dataclasses import dataclass, field
 from statenotes.transforms.gazetteer import Gazetteer, ascii_variant, fold, normalise
 from statenotes.transforms.records import Actor, ActorMention
 from statenotes.transforms.surfaces import Hit
+from statenotes.transforms.titles import INITIAL, Item, find_titles, name_words
 
 TITLE_SEQ = -1
-CONNECTORS = frozenset({"of", "for", "to", "the", "and", "&", "on"})
-MAX_TITLE_ITEMS = 30  # words in a title's complement plus the name; longer runs are prose
-MAX_NAME_WORDS = 6
-_WORD = re.compile(r"[^\s,;:()\[\]\"“”!?/]+")
-_INITIAL = re.compile(r"(?:[A-Z]\.)+")
-_ACRONYM = re.compile(r"\([A-Z][A-Z0-9&.-]{1,11}\)")
 # Text between a country (or body) mention and a title that still ties them together:
 # "Iraqi Foreign Minister", "Israel's Minister", "U.S. Columbia River Treaty Negotiator",
 # "the new Iraqi government, headed by Prime Minister".
@@ -33,14 +29,6 @@ _TIED_AFTER = re.compile(r"\s+of\s+(?:the\s+)?|,?\s+as\s+[^,;.()]{0,60}?\s+of\s+
 _OF = re.compile(r" of (?:the )?$")
 _APPOSITIVE = re.compile(r",\s+(?:the\s+)?")
 _ROLE_END = re.compile(r",|;|\.(?:\s|$)|\s\(|$")
-
-
-@dataclass(slots=True)
-class _Item:
-    kind: str  # conn / comma / paren / office / hit / name / particle
-    start: int
-    end: int
-    word: str
 
 
 @dataclass(slots=True)
@@ -68,7 +56,7 @@ def find_persons(
     """Person mentions and person actors in a note (seq -1 is its title)."""
     people: dict[str, _Person] = {}
     mentions: list[_Mention] = []
-    pending: list[tuple[int, int, str, list[_Item]]] = []
+    pending: list[tuple[int, int, str, list[Item]]] = []
     originals = dict(texts)
     norms = {seq: normalise(text) for seq, text in texts}
     for seq, norm in norms.items():
@@ -78,13 +66,13 @@ def find_persons(
                 mentions.append(_Mention(seq, hit.start, hit.end, hit.actor_id))
     for seq, norm in sorted(norms.items(), key=lambda s: s[0] == TITLE_SEQ):
         others = [h for h in hits.get(seq, []) if not h.actor_id.startswith("person:")]
-        for role_start, role_end, name in _titles(norm, others, gaz):
+        for role_start, role_end, name in find_titles(norm, others, gaz):
             role = originals[seq][role_start:role_end]
             known = next((m for m in mentions if m.seq == seq and name and m.start < name[-1].end
                           and name[0].start < m.end), None)
             if known is not None:
                 known.role, known.role_start = role, role_start
-            elif len(_words(name)) >= 2 and seq != TITLE_SEQ:
+            elif len(name_words(name)) >= 2 and seq != TITLE_SEQ:
                 start, end = name[0].start, name[-1].end
                 person_id = _identify(people, gaz, originals[seq][start:end])
                 mentions.append(_Mention(seq, start, end, person_id, role, role_start))
@@ -99,120 +87,6 @@ def find_persons(
     return _finish(people, mentions, texts, hits, norms, gaz)
 
 
-def _titles(norm: str, others: list[Hit], gaz: Gazetteer):
-    """(role start, role end, name items) for every title in `norm`; name items may be empty."""
-    resume = 0
-    for match in gaz.persons.title_re.finditer(norm):
-        if match.start() < resume or any(h.start <= match.start() < h.end for h in others):
-            continue
-        items = _items(norm, match.end(), others, gaz)
-        role_end, name = _split(items, match.end())
-        resume = name[-1].end if name else role_end
-        yield match.start(), role_end, name
-
-
-def _items(norm: str, pos: int, others: list[Hit], gaz: Gazetteer) -> list[_Item]:
-    rules, items = gaz.persons, []
-    while len(items) < MAX_TITLE_ITEMS:
-        while pos < len(norm) and norm[pos] == " ":
-            pos += 1
-        if pos >= len(norm):
-            break
-        if norm[pos] == ",":
-            items.append(_Item("comma", pos, pos + 1, ","))
-            pos += 1
-            continue
-        if norm[pos] == "(":
-            paren = _ACRONYM.match(norm, pos)
-            if paren is None:
-                break
-            items.append(_Item("paren", pos, paren.end(), paren.group()))
-            pos = paren.end()
-            continue
-        match = _WORD.match(norm, pos)
-        if match is None:
-            break
-        start, end, word, last = match.start(), match.end(), match.group(), False
-        for tail in ("'s", "'"):  # a possessive ends the title or the name
-            if word.endswith(tail) and len(word) > len(tail):
-                word, end, last = word[: -len(tail)], end - len(tail), True
-                break
-        if word.endswith(".") and not _INITIAL.fullmatch(word) and "." not in word[:-1]:
-            word, end, last = word[:-1], end - 1, True
-        kind = _classify(word, start, end, others, rules)
-        if kind is None:
-            break
-        if items and items[0].kind == "conn" and rules.title_re.match(norm, start):
-            # "the Secretary-General of the United Nations and UN Secretary-General António
-            # Guterres": after "and", a new title starts; a complement never holds two.
-            ands = [n for n, item in enumerate(items) if item.word == "and"]
-            if ands:
-                del items[ands[-1]:]
-                break
-        items.append(_Item(kind, start, end, word))
-        pos = match.end()
-        if last:
-            break
-    return items
-
-
-def _classify(word: str, start: int, end: int, others: list[Hit], rules) -> str | None:
-    if word in CONNECTORS:
-        return "conn"
-    if any(h.start < end and start < h.end for h in others):
-        return "hit"
-    if word in rules.office_words or word[:1].isdigit():
-        return "office"
-    if word in rules.particles:
-        return "particle"
-    lead = word.split("-", 1)
-    if word[:1].isupper() and word not in rules.not_names:
-        return "name"
-    if len(lead) == 2 and lead[0] in rules.particles and lead[1][:1].isupper():
-        return "name"  # "al-Sarraj"
-    return None
-
-
-def _split(items: list[_Item], head_end: int) -> tuple[int, list[_Item]]:
-    """Where the title ends and which items are the name."""
-    role_end, i = head_end, 0
-    after_office = True  # right after the head, or after an office word
-    complement = bool(items) and items[0].kind == "conn"
-    while i < len(items):
-        kind = items[i].kind
-        if kind in ("office", "hit"):
-            role_end, after_office, i = items[i].end, True, i + 1
-            continue
-        if kind in ("conn", "comma", "paren"):
-            after_office = after_office and kind != "conn"
-            i += 1
-            continue
-        j = i
-        while j < len(items) and items[j].kind in ("name", "particle"):
-            j += 1
-        following = items[j].kind if j < len(items) else None
-        # A run before an office word, or one word after "of/for/and", belongs to the complement.
-        if complement and (following in ("office", "hit") or (not after_office and j - i == 1 and following == "conn")):
-            after_office, i = False, j
-            continue
-        return role_end, _name(items[i:j])
-    return role_end, []
-
-
-def _name(run: list[_Item]) -> list[_Item]:
-    while run and run[-1].kind == "particle":
-        run = run[:-1]
-    if not run or run[0].kind == "particle" or len(run) > MAX_NAME_WORDS or not _words(run):
-        return []
-    if _INITIAL.fullmatch(run[-1].word):
-        return []
-    return run
-
-
-def _words(name: list[_Item]) -> list[str]:
-    return [i.word for i in name if i.kind == "name" and not _INITIAL.fullmatch(i.word)]
-
-
 def _register(people: dict[str, _Person], gaz: Gazetteer, person_id: str, printed: str) -> None:
     known = gaz.actors.get(person_id)
     person = people.setdefault(person_id, _Person(known.name if known else printed, known.iso3 if known else None))
@@ -220,7 +94,7 @@ def _register(people: dict[str, _Person], gaz: Gazetteer, person_id: str, printe
         person.printed.append(printed)
     for surface in ([printed] + list(known.aliases if known else ())):
         person.surfaces.add(fold(normalise(surface)))
-        person.words.update(fold(w) for w in normalise(surface).split() if not _INITIAL.fullmatch(w))
+        person.words.update(fold(w) for w in normalise(surface).split() if not INITIAL.fullmatch(w))
 
 
 def _identify(people: dict[str, _Person], gaz: Gazetteer, printed: str) -> str:
@@ -228,7 +102,7 @@ def _identify(people: dict[str, _Person], gaz: Gazetteer, printed: str) -> str:
     key = fold(normalise(printed))
     person_id = gaz.person_aliases.get(key)
     if person_id is None:
-        words = [w for w in key.split() if not _INITIAL.fullmatch(w.upper())]
+        words = [w for w in key.split() if not INITIAL.fullmatch(w.upper())]
         person_id = next((pid for pid, p in people.items() if key in p.surfaces
                           or _first_last(p.surfaces) & {(words[0], words[-1])}), None)
     if person_id is None:
@@ -240,13 +114,13 @@ def _identify(people: dict[str, _Person], gaz: Gazetteer, printed: str) -> str:
 def _first_last(surfaces: set[str]) -> set[tuple[str, str]]:
     pairs = set()
     for surface in surfaces:
-        words = [w for w in surface.split() if not _INITIAL.fullmatch(w.upper())]
+        words = [w for w in surface.split() if not INITIAL.fullmatch(w.upper())]
         if len(words) >= 2:
             pairs.add((words[0], words[-1]))
     return pairs
 
 
-def _resolve(people, gaz: Gazetteer, name: list[_Item], role: str, allow_new: bool):
+def _resolve(people, gaz: Gazetteer, name: list[Item], role: str, allow_new: bool):
     """(person id, items used) for a short or headline name; None when nobody fits."""
     head = role.split()[-1] if role else ""
     for count in range(len(name), 0, -1):
