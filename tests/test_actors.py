@@ -112,9 +112,9 @@ def test_isis_isil_daesh_are_one_actor(gaz):
 
 
 def test_slashed_aliases_are_one_mention(gaz):
-    findings = find_actors("", paragraphs_of("the fight against ISIS/DAESH and ISIS’s finances"), gaz)
+    findings = find_actors("", paragraphs_of("the fight against ISIS/DAESH, ISIS’s finances and Iraq’s army"), gaz)
     assert [(m.surface, m.actor_id) for m in findings.mentions] == [
-        ("ISIS/DAESH", "group:isis"), ("ISIS", "group:isis")]
+        ("ISIS/DAESH", "group:isis"), ("ISIS", "group:isis"), ("Iraq", "IRQ")]
 
 
 def test_niger_is_not_nigeria(gaz):
@@ -185,9 +185,13 @@ def test_offsets_point_at_the_surface_in_every_corpus_note(gaz):
     for path in sorted(NOTES.glob("*.json")):
         title, paragraphs = corpus_note(path.name)
         texts = {-1: title} | {p.seq: p.text for p in paragraphs}
-        for m in find_actors(title, paragraphs, gaz).mentions:
+        findings = find_actors(title, paragraphs, gaz)
+        for m in findings.mentions:
             assert texts[m.seq][m.start : m.end] == m.surface, (path.name, m)
             checked += 1
+        for a, b in zip(findings.mentions, findings.mentions[1:]):
+            assert a.seq < b.seq or a.end <= b.start, (path.name, a, b)  # sorted, no overlaps
+        assert [a.actor_id for a in findings.actors] == list(dict.fromkeys(m.actor_id for m in findings.mentions))
     assert checked > 300
 
 
