@@ -120,7 +120,9 @@ def _first_last(surfaces: set[str]) -> set[tuple[str, str]]:
     return pairs
 
 
-def _resolve(people, gaz: Gazetteer, name: list[Item], role: str, allow_new: bool):
+def _resolve(
+    people: dict[str, _Person], gaz: Gazetteer, name: list[Item], role: str, allow_new: bool
+) -> tuple[str, int] | None:
     """(person id, items used) for a short or headline name; None when nobody fits."""
     head = role.split()[-1] if role else ""
     for count in range(len(name), 0, -1):
@@ -161,7 +163,11 @@ def _repeats(people: dict[str, _Person], norms: dict[int, str], mentions: list[_
     return found
 
 
-def _finish(people, mentions, texts, hits, norms, gaz):
+def _finish(
+    people: dict[str, _Person], mentions: list[_Mention], texts: list[tuple[int, str]],
+    hits: dict[int, list[Hit]], norms: dict[int, str], gaz: Gazetteer,
+) -> tuple[list[ActorMention], list[Actor]]:
+    """Mentions with roles, and persons with the first country their titles tell."""
     originals = dict(texts)
     out, iso3 = [], {pid: p.iso3 for pid, p in people.items()}
     for m in sorted(mentions, key=lambda m: (m.seq, m.start)):
