@@ -20,9 +20,9 @@ group by a.name order by notes desc limit 10;"""
 
 def summarise_warehouse(console: Console, db_path: Path) -> None:
     with duckdb.connect(str(db_path), read_only=True) as con:
-        notes, paragraphs = con.sql("select count(*), sum(paragraph_count) from notes_latest").fetchone()
-        actors = con.sql("select count(distinct actor_id) from mentions").fetchone()[0]
-        top = con.sql("""
+        notes, paragraphs = con.execute("select count(*), sum(paragraph_count) from notes_latest").fetchone()
+        actors = con.execute("select count(distinct actor_id) from mentions").fetchone()[0]
+        top = con.execute("""
             select a.name, a.kind, count(distinct m.note_id) as notes
             from mentions m join actors a using (actor_id)
             group by all order by notes desc, a.name limit 8""").fetchall()

@@ -5,7 +5,6 @@ page; only the network-facing task retries."""
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
@@ -18,14 +17,14 @@ from prefect.cache_policies import NO_CACHE
 from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.discover import discover_from_listing
 from statenotes.extractors.http import Fetcher
-from statenotes.extractors.records import NoteRef
+from statenotes.extractors.records import FetchRecord, NoteRef
 from statenotes.flows import progress
 from statenotes.flows.pages import BatchOutcome, process_urls
 from statenotes.flows.settings import Settings, load_settings
 from statenotes.transforms.actors import gazetteer_actors, load_gazetteer
 from statenotes.warehouse.lake import Lake
 from statenotes.warehouse.publish import publish
-from statenotes.warehouse.records import FetchLog
+from statenotes.warehouse.records import RUN_SUCCESS, FetchLog, RunRecord
 from statenotes.warehouse.rows import actor_table, note_tables
 
 SITE_URLS = {
@@ -73,6 +72,12 @@ def process_batch(urls: list[str], fetcher: Fetcher, archive: RawArchive, gazett
     return process_urls(urls, fetcher, archive, gazetteer, on_page=reporter.advance)
 
 
+def fetch_log(record: FetchRecord) -> FetchLog:
+    return FetchLog(url=record.url, status=record.status, etag=record.etag, last_modified=record.last_modified,
+                    bytes=record.bytes, sha256=record.sha256, elapsed_ms=record.elapsed_ms, error=record.error,
+                    fetched_at=record.fetched_at)
+
+
 @task(cache_policy=NO_CACHE)
 def load_and_publish(summary: RunSummary, outcome: BatchOutcome, fetcher: Fetcher, settings: Settings,
                      gazetteer, started_at: datetime, parameters: dict) -> RunSummary:
@@ -80,15 +85,17 @@ def load_and_publish(summary: RunSummary, outcome: BatchOutcome, fetcher: Fetche
     with lake.transaction() as tx:
         counts = tx.merge_notes(note_tables(outcome.loaded, summary.run_id))
         tx.upsert_actors(actor_table(gazetteer_actors(gazetteer)))
-        tx.append_fetches([FetchLog.from_record(r) for r in fetcher.log], summary.run_id)
+        tx.append_fetches([fetch_log(r) for r in fetcher.log], summary.run_id)
         tx.upsert_quarantine(outcome.quarantined)
         tx.clear_quarantine(sorted({n.url for n in outcome.loaded}))
         summary.new, summary.updated, summary.unchanged = counts.new, counts.updated, counts.unchanged
         summary.requests = fetcher.request_count
         summary.bytes = sum(r.bytes for r in fetcher.log)
-        tx.append_run(run_id=summary.run_id, flow=summary.flow, parameters=json.dumps(parameters, default=str),
-                      started_at=started_at, finished_at=datetime.now(UTC), status="succeeded",
-                      window_start=summary.start, window_end=summary.end, counts=summary.counts())
+        tx.append_run(RunRecord(
+            run_id=summary.run_id, flow=summary.flow, started_at=started_at, status=RUN_SUCCESS,
+            finished_at=datetime.now(UTC), counts=summary.counts(),
+            parameters={**parameters, "start": summary.start.isoformat(), "end": summary.end.isoformat(),
+                        "base_url": summary.base_url}))
     publish(lake, settings.db_path)
     summary.db_path = str(settings.db_path)
     return summary
@@ -134,10 +141,11 @@ def backfill(start: date, end: date, site: str | None = None, settings: Settings
 
 def nightly_window(lake: Lake, today: date, lookback_days: int, overlap_days: int) -> tuple[date, date]:
     """From the last successful run's end minus an overlap (edits and late listings), else a lookback."""
-    last = lake.last_successful_run()
-    if last is None:
+    last = lake.last_successful_run("nightly")
+    if last is None or "end" not in last.parameters:
         return today - timedelta(days=lookback_days), today
-    return min(last["window_end"], today) - timedelta(days=overlap_days), today
+    watermark = min(date.fromisoformat(last.parameters["end"]), today)
+    return watermark - timedelta(days=overlap_days), today
 
 
 @flow(name="nightly", log_prints=False)

@@ -142,3 +142,8 @@ def note_tables(notes: list[LoadedNote], run_id: str) -> dict[str, pa.Table]:
         "mentions": to_table(MENTIONS, mention_rows),
         "actors": to_table(ACTORS, merge_actors(a for i in order for a in notes[i].findings.actors)),
     }
+
+
+def actor_table(actors: Iterable[Actor]) -> pa.Table:
+    """The `actors` dimension rows for `actors` (e.g. the whole gazetteer), one per actor_id."""
+    return to_table(ACTORS, merge_actors(actors))
