@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from urllib.parse import urlsplit
@@ -75,20 +76,50 @@ class MediaNote:
     canonical_url: str | None = None
 
 
+# A state.gov host: "www.state.gov", "2017-2021.state.gov", "2009-2017.state.gov", ...
+STATE_GOV_HOST = re.compile(r"^(?:(?P<years>\d{4}-\d{4})|[a-z0-9-]+)\.state\.gov$")
+# 2009-2017 archive paths (Drupal era): /r/pa/prs/ps/YYYY/MM/NNNNNN.htm
+DRUPAL_PATH_PREFIX = "/r/pa/prs/"
+
+
+def _state_gov_location(url: str) -> tuple[str | None, str]:
+    """(state.gov host or None, path on that host).
+
+    A URL may address a state.gov host inside its path, the way the Wayback Machine does
+    (`https://web.archive.org/web/2020/https://2017-2021.state.gov/slug/`) and the offline mirror
+    does (`http://127.0.0.1:8765/2017-2021.state.gov/slug/`): the last host-like segment wins and
+    the path is what follows it.
+    """
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    found, path = (host, parts.path) if STATE_GOV_HOST.match(host) else (None, parts.path)
+    segments = parts.path.split("/")
+    for index in range(len(segments) - 1, -1, -1):
+        if STATE_GOV_HOST.match(segments[index].lower()):
+            found, path = segments[index].lower(), "/" + "/".join(segments[index + 1:])
+            break
+    return found, path
+
+
 def note_id_for(url: str) -> str:
-    """A note's stable id: from the URL path only, so the same release keeps its id when it moves
-    host (www -> an archive host) or when served by a mirror on another port."""
-    path = urlsplit(url).path.lower().rstrip("/") or "/"
+    """A note's stable id: from the path on its state.gov host only, so the same release keeps its id
+    when it moves host (www -> an archive host), is served by a mirror on another port, or is read
+    through a host-in-path address (see `_state_gov_location`)."""
+    path = _state_gov_location(url)[1].lower().rstrip("/") or "/"
     return hashlib.sha256(path.encode("utf-8")).hexdigest()[:16]
 
 
 def site_for(url: str) -> str:
-    """Which state.gov site a URL belongs to: www, 2017-2021, 2021-2025, 2009-2017, ..."""
-    host = (urlsplit(url).hostname or "").lower()
-    first = host.split(".", 1)[0]
-    if host.endswith("state.gov") and first[:4].isdigit():
-        return first
-    if urlsplit(url).path.startswith("/r/pa/prs/"):
+    """Which state.gov site a URL belongs to: www, 2017-2021, 2021-2025, 2009-2017, ...
+
+    The archive hosts are named by their years; a 2009-2017-style path on another host (a copy of
+    the Drupal archive) is still "2009-2017"; everything else is the current site, "www".
+    """
+    host, path = _state_gov_location(url)
+    match = STATE_GOV_HOST.match(host or "")
+    if match and match.group("years"):
+        return match.group("years")
+    if path.startswith(DRUPAL_PATH_PREFIX):
         return "2009-2017"
     return "www"
 
