@@ -15,13 +15,16 @@ from datetime import date
 from html import escape
 from itertools import combinations
 
+from statenotes.mirror.notes import stable_hash
+
 # Each dimension and its options; the first option of each is the plainest markup.
 DIMENSIONS: dict[str, tuple] = {
     "wrap": (False, True),  # each <p> inside <div class="wp-block-paragraph">
-    "dateline": ("br", "two_p", "strong_br"),
-    "numbered": ("text", "ol"),  # "1. ..." kept as text, or an <ol> without the numbers
+    "dateline": ("br", "two_p", "strong_br", "one_line"),
+    "numbered": ("text", "ol", "text_paren"),  # "1. ..." as text, an <ol> without the numbers, "1) ..."
     "bullets": ("text", "ul"),  # "• ..." kept as text, or a <ul>
-    "markers": ("plain", "strong", "em"),  # "Begin Text:" / "End text." emphasis
+    "markers": ("plain", "strong", "em", "upper"),  # "Begin Text:" / "End text." emphasis; "BEGIN TEXT:"
+    "quote": ("p", "blockquote"),  # the text between the markers inside a <blockquote>
     "spacing": (False, True),  # &nbsp; and double spaces between some words
     "empties": (False, True),  # empty <p></p> / <p>&nbsp;</p> between blocks
     "ending": ("none", "hashes", "hashes_pdf"),  # "# # #", then a PDF link
@@ -34,19 +37,27 @@ NBSP_RATE = 0.04
 DOUBLE_SPACE_RATE = 0.04
 HASHES = "# # #"
 
+# Additions (`Variant.additions`): markup the corpus notes lack, put into the body on request only,
+# since they add text. A heading and a table after the first plain paragraph, a closing line at the end.
+ADDED_HEADING = "Additional Information"
+ADDED_TABLE = (("Office", "Contact"), ("Office of Press Relations", "PAPressDesk@state.gov"))
+ADDED_CLOSING = "For press inquiries, please contact the Office of Press Relations at PAPressDesk@state.gov."
+
 
 @dataclass(frozen=True, slots=True)
 class Variant:
-    """One combination of markup choices (see DIMENSIONS)."""
+    """One combination of markup choices (see DIMENSIONS), with or without the additions."""
 
     wrap: bool
     dateline: str
     numbered: str
     bullets: str
     markers: str
+    quote: str
     spacing: bool
     empties: bool
     ending: str
+    additions: bool = False
 
 
 def _pairwise_rows() -> tuple[Variant, ...]:
@@ -84,6 +95,21 @@ VARIANTS: tuple[Variant, ...] = _pairwise_rows()
 VARIANT_COUNT = len(VARIANTS)
 
 
+def choose_variant(url: str, variant: int | Variant | None = None) -> Variant:
+    """The variant to render: given, by index into VARIANTS, or (None) picked by the note's url."""
+    if isinstance(variant, Variant):
+        return variant
+    index = stable_hash(url) % VARIANT_COUNT if variant is None else variant
+    if not 0 <= index < VARIANT_COUNT:
+        raise ValueError(f"variant must be in range({VARIANT_COUNT}), got {variant}")
+    return VARIANTS[index]
+
+
+def body_rng(url: str, variant: Variant) -> random.Random:
+    """The dice for one note in one variant: the same page bytes on every run and every route."""
+    return random.Random(f"{url}#{variant}")
+
+
 def format_long_date(value: date) -> str:
     """'February 6, 2019' (no zero padding), as state.gov prints dates."""
     return f"{value:%B} {value.day}, {value.year}"
@@ -116,7 +142,26 @@ def _dateline(place: str, when: str, variant: Variant) -> list[str]:
         return [_p(place, variant), _p(when, variant)]
     if variant.dateline == "strong_br":
         return [_p(f"<strong>{place}</strong><br>{when}", variant)]
+    if variant.dateline == "one_line":
+        return [_p(f"{place}, {when}", variant)]
     return [_p(f"{place}<br>{when}", variant)]
+
+
+def _marker(line: str, variant: Variant, rng: random.Random) -> str:
+    if variant.markers == "upper":
+        return _p(f"<b>{_text(line.upper(), variant, rng)}</b>", variant)
+    if variant.markers in ("strong", "em"):
+        tag = variant.markers
+        return _p(f"<{tag}>{_text(line, variant, rng)}</{tag}>", variant)
+    return _p(_text(line, variant, rng), variant)
+
+
+def _additions_middle() -> list[str]:
+    rows = "".join(
+        "<tr>" + "".join(f"<{cell}>{escape(text, quote=False)}</{cell}>" for text in row) + "</tr>"
+        for row, cell in zip(ADDED_TABLE, ["th"] + ["td"] * (len(ADDED_TABLE) - 1)))
+    return [f"<h3>{escape(ADDED_HEADING, quote=False)}</h3>",
+            f'<figure class="wp-block-table"><table><tbody>{rows}</tbody></table></figure>']
 
 
 def _classify(line: str) -> tuple[str, int | None, str]:
@@ -153,23 +198,35 @@ def _list_blocks(items: list[tuple[int | None, str]], tag: str, variant: Variant
     return blocks
 
 
-def render_body(note: dict, variant: Variant, rng: random.Random, pdf_url: str) -> str:
-    """The inner HTML of `div.entry-content` for a note's dateline and body_lines."""
+def render_body(note: dict, variant: Variant, rng: random.Random, pdf_url: str, *, dateline: bool = True) -> str:
+    """The inner HTML of `div.entry-content` for a note's dateline and body_lines (`dateline=False`:
+    a page that prints the dateline elsewhere)."""
     blocks: list[str] = []
-    if note.get("dateline_place") and note.get("dateline_date"):
+    if dateline and note.get("dateline_place") and note.get("dateline_date"):
         when = format_long_date(date.fromisoformat(note["dateline_date"]))
         blocks.extend(_dateline(note["dateline_place"], when, variant))
     body_start = len(blocks)
 
+    quoted: list[str] | None = None  # collecting the <blockquote> (quote variant, between markers)
     pending: list[tuple[int | None, str]] = []
     pending_kind = None
+    added = not variant.additions
+
+    def out() -> list[str]:
+        return blocks if quoted is None else quoted
 
     def flush_list():
         nonlocal pending_kind
         if pending:
-            blocks.extend(_list_blocks(pending, "ol" if pending_kind == "numbered" else "ul", variant, rng))
+            out().extend(_list_blocks(pending, "ol" if pending_kind == "numbered" else "ul", variant, rng))
             pending.clear()
         pending_kind = None
+
+    def close_quote():
+        nonlocal quoted
+        if quoted is not None:
+            blocks.append("<blockquote>" + "\n".join(quoted) + "</blockquote>")
+            quoted = None
 
     for line in note["body_lines"]:
         kind, number, text = _classify(line)
@@ -181,12 +238,25 @@ def render_body(note: dict, variant: Variant, rng: random.Random, pdf_url: str) 
             pending.append((number, text))
             continue
         flush_list()
-        if kind == "marker" and variant.markers != "plain":
-            tag = "strong" if variant.markers == "strong" else "em"
-            blocks.append(_p(f"<{tag}>{_text(line, variant, rng)}</{tag}>", variant))
+        if kind == "marker":
+            if line.lower().startswith("end"):
+                close_quote()
+            blocks.append(_marker(line, variant, rng))
+            if line.lower().startswith("begin") and variant.quote == "blockquote":
+                quoted = []
+        elif kind == "numbered" and variant.numbered == "text_paren":
+            out().append(_p(_text(f"{number}) {text}", variant, rng), variant))
         else:
-            blocks.append(_p(_text(line, variant, rng), variant))
+            out().append(_p(_text(line, variant, rng), variant))
+            if not added and kind == "p" and quoted is None:
+                blocks.extend(_additions_middle())
+                added = True
     flush_list()
+    close_quote()
+    if not added:
+        blocks.extend(_additions_middle())
+    if variant.additions:
+        blocks.append(_p(escape(ADDED_CLOSING, quote=False), variant))
 
     if variant.empties:  # never inside the dateline: "place, empty, date" is not how pages look
         for _ in range(rng.randint(1, 2)):

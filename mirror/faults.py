@@ -1,7 +1,8 @@
 """Failures the mirror injects so the fetcher's retries can be tested against real sockets.
 
 A `FaultPlan` decides, per request, whether to answer 429 (with Retry-After), 503, drop the
-connection without answering (a TCP reset), or send a truncated body. Decisions depend only on the
+connection without answering (a TCP reset), send a truncated body, or (kind "botwall", by
+`always()` or `rate_botwall`) answer 200 with the "Technical Difficulties" page instead. Decisions depend only on the
 seed, the path and how many times that path was asked for, so a run is reproducible however
 requests interleave; and a path faults at most `max_faults_per_path` times, so every URL is
 eventually served.
@@ -18,7 +19,9 @@ RATE_LIMITED = "429"
 UNAVAILABLE = "503"
 RESET = "reset"
 TRUNCATED = "truncate"
-FAULT_KINDS = (RATE_LIMITED, UNAVAILABLE, RESET, TRUNCATED)
+FAULT_KINDS = (RATE_LIMITED, UNAVAILABLE, RESET, TRUNCATED)  # transport faults
+BOT_WALL = "botwall"  # a content fault: a 200 page that is not the one asked for
+ALL_FAULT_KINDS = FAULT_KINDS + (BOT_WALL,)
 # Release pages and listing pages (and unknown HTML paths), not robots.txt nor the sitemaps.
 DEFAULT_FAULT_PATHS = r"^/(?!robots\.txt$)(?![^/]*sitemap[^/]*\.xml$)"
 # A truncated body stops somewhere in this fraction of its length.
@@ -37,6 +40,7 @@ class FaultPlan:
     rate_503: float = 0.0
     rate_reset: float = 0.0
     rate_truncate: float = 0.0
+    rate_botwall: float = 0.0
     retry_after: int = 1
     max_faults_per_path: int = 2
     paths: str = DEFAULT_FAULT_PATHS
@@ -51,8 +55,8 @@ class FaultPlan:
         rates = self._rates()
         if any(not 0.0 <= r <= 1.0 for _, r in rates) or sum(r for _, r in rates) > 1.0 + 1e-9:
             raise ValueError(f"fault rates must be in [0, 1] and sum to at most 1: {rates}")
-        if self.first_kind is not None and self.first_kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {self.first_kind!r}; expected one of {FAULT_KINDS}")
+        if self.first_kind is not None and self.first_kind not in ALL_FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.first_kind!r}; expected one of {ALL_FAULT_KINDS}")
         if self.max_faults_per_path < 0 or self.retry_after < 0:
             raise ValueError("max_faults_per_path and retry_after must be >= 0")
         self._paths_re = re.compile(self.paths)
@@ -69,7 +73,7 @@ class FaultPlan:
 
     def _rates(self) -> list[tuple[str, float]]:
         return [(RATE_LIMITED, self.rate_429), (UNAVAILABLE, self.rate_503),
-                (RESET, self.rate_reset), (TRUNCATED, self.rate_truncate)]
+                (RESET, self.rate_reset), (TRUNCATED, self.rate_truncate), (BOT_WALL, self.rate_botwall)]
 
     def applies_to(self, path: str) -> bool:
         return self._paths_re.search(path) is not None

@@ -17,6 +17,8 @@ from functools import lru_cache
 from importlib import resources
 from urllib.parse import urlsplit
 
+from statenotes.mirror.hosts import host_of, host_prefix
+
 SAMPLE_PACKAGE = "statenotes.mirror"
 SAMPLE_DIR = ("sample", "notes")
 # Releases appear in US office hours: 14:00-21:59 UTC is the same calendar day in Washington.
@@ -52,8 +54,14 @@ def sort_newest_first(notes: list[dict]) -> list[dict]:
 
 
 def page_path(note: dict) -> str:
-    """The path the note is served at: the path of its state.gov url."""
-    return urlsplit(note["url"]).path or "/"
+    """The path the note is served at: the path of its state.gov url, after the host prefix of an
+    archive host (see `mirror.hosts`)."""
+    return host_prefix(host_of(note)) + (urlsplit(note["url"]).path or "/")
+
+
+def site_base(note: dict, base_url: str) -> str:
+    """The mirror's address of the note's host: `base_url`, plus the prefix of an archive host."""
+    return base_url.rstrip("/") + host_prefix(host_of(note))
 
 
 def page_url(note: dict, base_url: str) -> str:

@@ -21,9 +21,10 @@ from urllib.parse import urlsplit
 
 from statenotes.mirror import faults as fault_kinds
 from statenotes.mirror import site
+from statenotes.mirror.bad_pages import BAD_PAGE_KINDS, render_bot_wall
 from statenotes.mirror.faults import FaultPlan
 from statenotes.mirror.notes import modified_at, page_path
-from statenotes.mirror.pages import HTML_WITH_CHARSET, NOT_FOUND_KEY, Page, build_pages
+from statenotes.mirror.pages import HTML_WITH_CHARSET, Content, Page, build_content, lookup
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,9 @@ class _Handler(BaseHTTPRequestHandler):
             extra = {"Retry-After": str(mirror.faults.retry_after)} if status == 429 else {}
             self._send(Page(FAULT_BODIES[status], HTML_WITH_CHARSET, status), send_body, extra)
             return
+        if fault == fault_kinds.BOT_WALL:
+            self._send(Page(render_bot_wall(path).encode("utf-8"), HTML_WITH_CHARSET), send_body)
+            return
         page, location = mirror._lookup(self.path)
         if location:
             self._send(Page(b"", HTML_WITH_CHARSET, 301), send_body, {"Location": location})
@@ -85,7 +89,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", page.content_type)
         self.send_header("Content-Length", str(len(page.body)))
         self._validators(page)
-        for name, value in (headers or {}).items():
+        for name, value in (*page.headers, *(headers or {}).items()):
             self.send_header(name, value)
         self.end_headers()
         self.server.mirror._record(self.command, self.path, page.status)
@@ -168,17 +172,27 @@ class _HTTPServer(ThreadingHTTPServer):
 
 
 class MirrorServer:
-    """The mirror on `host:port` (port 0: any free port). Use as a context manager, or start()/stop()."""
+    """The mirror on `host:port` (port 0: any free port). Use as a context manager, or start()/stop().
+
+    `notes` (default: the bundled sample, on www) are served on the host their url names (see
+    `mirror.hosts`: an archive host under its path prefix). `bad_pages` ({path: kind}, kinds in
+    `mirror.bad_pages.BAD_PAGE_KINDS`) answer 200 with a page that is not a release.
+    """
 
     def __init__(self, notes: list[dict] | None = None, host: str = DEFAULT_HOST, port: int = 0,
-                 crawl_delay: float = 0.0, faults: FaultPlan | None = None):
+                 crawl_delay: float = 0.0, faults: FaultPlan | None = None,
+                 bad_pages: dict[str, str] | None = None):
         source = site.load_sample_notes() if notes is None else copy.deepcopy(list(notes))
         self._notes = {page_path(n): n for n in source}
         self.host, self.port, self.crawl_delay = host, port, crawl_delay
         self.faults = faults if faults is not None else FaultPlan.none()
+        self.bad_pages = dict(bad_pages or {})
+        unknown = sorted(set(self.bad_pages.values()) - set(BAD_PAGE_KINDS))
+        if unknown:
+            raise ValueError(f"unknown bad page kinds {unknown}; expected some of {BAD_PAGE_KINDS}")
         self._lock = threading.Lock()
         self._log: list[tuple[float, str, str, int]] = []
-        self._pages: dict[str, Page] = {}
+        self._content = Content()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._base_url: str | None = None
@@ -255,18 +269,11 @@ class MirrorServer:
             self._rebuild_locked()
 
     def _rebuild_locked(self) -> None:
-        self._pages = build_pages(list(self._notes.values()), self.base_url, self.crawl_delay)
+        self._content = build_content(list(self._notes.values()), self.base_url, self.crawl_delay, self.bad_pages)
 
     def _lookup(self, raw_path: str) -> tuple[Page, str | None]:
-        """The page for a request path (query ignored, as WordPress does for ?page=N), or a
-        redirect location for WordPress's canonical forms (trailing slash, /page/1/)."""
-        pages, parts = self._pages, urlsplit(raw_path)
-        if parts.path in pages:
-            return pages[parts.path], None
-        target = site.LISTING_PATH if parts.path == site.LISTING_PATH + "page/1/" else parts.path + "/"
-        if target in pages:
-            return pages[target], self.base_url + target + (f"?{parts.query}" if parts.query else "")
-        return pages[NOT_FOUND_KEY], None
+        """The page for a request path, or a redirect location (see `pages.lookup`)."""
+        return lookup(self._content, raw_path, self.base_url)
 
     # -- what was served ---------------------------------------------------------------------
 

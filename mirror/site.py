@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import json
 import math
-import random
 from html import escape
 from urllib.parse import quote
 
-from statenotes.mirror.body import VARIANT_COUNT, VARIANTS, format_long_date, render_body
+from statenotes.mirror.body import (
+    VARIANT_COUNT,
+    VARIANTS,
+    Variant,
+    body_rng,
+    choose_variant,
+    format_long_date,
+    render_body,
+)
+from statenotes.mirror.drupal import render_drupal_page
+from statenotes.mirror.hosts import WWW_HOST, host_of, host_prefix, is_drupal, slug_of
 from statenotes.mirror.chrome import SITE_NAME, TITLE_SUFFIX, render_page, slugify
 from statenotes.mirror.feeds import (
     render_robots,
@@ -30,6 +39,7 @@ from statenotes.mirror.notes import (
     page_url,
     published_at,
     published_date,
+    site_base,
     sort_newest_first,
     stable_hash,
 )
@@ -108,7 +118,7 @@ def _tags(note: dict, base_url: str) -> str:
 
 def _related(note: dict, others: list[dict], base_url: str) -> str:
     day = published_date(note).toordinal()
-    pool = [o for o in others if o["url"] != note["url"]]
+    pool = [o for o in others if o["url"] != note["url"] and host_of(o) == host_of(note)]
     chosen = sorted(pool, key=lambda o: (abs(published_date(o).toordinal() - day), o["url"]))[:RELATED_COUNT]
     cards = "\n".join(
         f'<div class="related-content__card"><p class="related-content__type">{escape(o.get("release_type") or "")}</p>'
@@ -119,27 +129,39 @@ def _related(note: dict, others: list[dict], base_url: str) -> str:
             f'Related Articles</h2>\n<div class="related-content__cards">\n{cards}\n</div></section>')
 
 
-def render_note_page(note: dict, base_url: str, variant: int | None = None, *,
+def note_body_html(note: dict, base_url: str, variant: int | Variant | None = None) -> str:
+    """The inner HTML of a WordPress note's `div.entry-content` (also its REST `content.rendered`)."""
+    chosen = choose_variant(note["url"], variant)
+    host_base = site_base(note, base_url)
+    pdf = f"{host_base}/wp-content/uploads/{note['published_date'][:4]}/{note['published_date'][5:7]}/" \
+          f"{slug_of(note)}.pdf"
+    return render_body(note, chosen, body_rng(note["url"], chosen), pdf)
+
+
+def post_id(note: dict) -> int:
+    """The WordPress post id (also the REST item's `id`)."""
+    return 100000 + stable_hash(note["url"]) % 900000
+
+
+def render_note_page(note: dict, base_url: str, variant: int | Variant | None = None, *,
                      related: list[dict] | None = None) -> str:
-    """One release page. `variant` in range(VARIANT_COUNT) picks the body markup (None: from the
-    url); `related` are the notes the "Related Articles" block may show (default: the sample)."""
-    base_url = base_url.rstrip("/")
-    index = variant_for(note["url"]) if variant is None else variant
-    if not 0 <= index < VARIANT_COUNT:
-        raise ValueError(f"variant must be in range({VARIANT_COUNT}), got {variant}")
+    """One release page, in the markup of the note's host (Drupal on 2009-2017, else WordPress).
+    `variant` (an index into VARIANTS, or a Variant) picks the body markup (None: from the url);
+    `related` are the notes the "Related Articles" block may show (default: the sample)."""
+    chosen = choose_variant(note["url"], variant)
+    if is_drupal(note):
+        return render_drupal_page(note, base_url, chosen)
     url = page_url(note, base_url)
+    root, base_url = base_url.rstrip("/"), site_base(note, base_url)
     published, modified = _iso(published_at(note)), _iso(modified_at(note))
-    rng = random.Random(f"{note['url']}#{index}")
-    pdf = f"{base_url}/wp-content/uploads/{note['published_date'][:4]}/{note['published_date'][5:7]}/" \
-          f"{page_path(note).strip('/').rsplit('/', 1)[-1]}.pdf"
-    post_id = 100000 + stable_hash(note["url"]) % 900000
+    pid = post_id(note)
     title = escape(note["title"], quote=False)
     office = ""
     if note.get("office"):
         office = (f'<p class="article-meta__author-bureau"><a href="{_office_href(base_url, note["office"])}">'
                   f'{escape(note["office"], quote=False)}</a></p>\n')
     main = f"""<main id="main" class="site-main" role="main">
-<article id="post-{post_id}" class="post-{post_id} state_press_release type-state_press_release status-publish hentry">
+<article id="post-{pid}" class="post-{pid} state_press_release type-state_press_release status-publish hentry">
 <div class="featured-content featured-content--no-image"><div class="featured-content__inner">
 <div class="featured-content__copy">
 <h1 class="featured-content__headline stars-above">{title}</h1>
@@ -151,16 +173,16 @@ def render_note_page(note: dict, base_url: str, variant: int | None = None, *,
 </div>
 </section>
 <div class="entry-content">
-{render_body(note, VARIANTS[index], rng, pdf)}
+{note_body_html(note, root, chosen)}
 </div><!-- .entry-content -->
 {_share(url, note["title"])}
 {_tags(note, base_url)}
 </article>
-{_related(note, load_sample_notes() if related is None else related, base_url)}
+{_related(note, load_sample_notes() if related is None else related, root)}
 </main>"""
     return render_page(note["title"] + TITLE_SUFFIX, base_url, main, canonical=url,
                        head_extra=_head_for_note(note, url, published, modified),
-                       body_class=f"state_press_release-template-default single single-state_press_release postid-{post_id}")
+                       body_class=f"state_press_release-template-default single single-state_press_release postid-{pid}")
 
 
 def listing_path(page: int) -> str:
@@ -194,15 +216,18 @@ def _pagination(page: int, pages: int, base_url: str) -> str:
     return '<nav class="navigation pagination" aria-label="Pagination"><div class="nav-links">\n' + "\n".join(parts) + "\n</div></nav>"
 
 
-def render_listing_page(notes: list[dict], page: int, base_url: str, per_page: int = PER_PAGE) -> str:
-    """`/press-releases/` (page 1) or `/press-releases/page/N/`: notes newest first, `per_page` a page."""
-    base_url = base_url.rstrip("/")
+def render_listing_page(notes: list[dict], page: int, base_url: str, per_page: int = PER_PAGE, *,
+                        host: str = WWW_HOST) -> str:
+    """`/press-releases/` (page 1) or `/press-releases/page/N/` of `host`: notes newest first,
+    `per_page` a page. `base_url` is the mirror's root; an archive host's pages live under its prefix."""
+    root = base_url.rstrip("/")
+    base_url = root + host_prefix(host)
     pages = listing_page_count(len(notes), per_page)
     if not 1 <= page <= pages:
         raise ValueError(f"listing page {page} is outside 1..{pages}")
     ordered = sort_newest_first(notes)
     shown = ordered[(page - 1) * per_page: page * per_page]
-    items = "\n".join(_listing_item(n, base_url) for n in shown)
+    items = "\n".join(_listing_item(n, root) for n in shown)
     options = "\n".join(f'<option value="{slugify(t)}">{t}</option>' for t in RELEASE_TYPES)
     first = (page - 1) * per_page + 1
     links = "".join(f'<link rel="{rel}" href="{base_url}{listing_path(n)}">\n'

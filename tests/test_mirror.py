@@ -4,6 +4,7 @@ HTTP behaviour (conditional GET, charsets, redirects, 404) and injected faults, 
 from __future__ import annotations
 
 import ast
+import re
 import socket
 import threading
 import time
@@ -78,12 +79,28 @@ def printed_lines(html: str) -> list[str]:
             for br in block.find_all("br"):
                 br.replace_with("\n")
             lines += [norm(s) for s in block.get_text().split("\n") if norm(s) and norm(s) != "# # #"]
-    return lines
+    return [canonical(line) for line in _split_one_line_dateline(lines)]
+
+
+ONE_LINE_DATELINE = re.compile(r"^(Washington, DC), ([A-Z][a-z]+ \d{1,2}, \d{4})$")
+PAREN_NUMBER = re.compile(r"^(\d{1,3})\) ")
+MARKER = re.compile(r"^(begin|end) text[:.]?$", re.IGNORECASE)
+
+
+def _split_one_line_dateline(lines: list[str]) -> list[str]:
+    match = ONE_LINE_DATELINE.match(lines[0]) if lines else None
+    return [match.group(1), match.group(2), *lines[1:]] if match else lines
+
+
+def canonical(line: str) -> str:
+    """What a printed line says whatever the variant: "1)" numbering as "1.", markers in any case."""
+    line = PAREN_NUMBER.sub(r"\1. ", line)
+    return line.lower() if MARKER.match(line) else line
 
 
 def corpus_lines(note: dict) -> list[str]:
     dateline = [note["dateline_place"], long_date(note["dateline_date"])] if note["dateline_place"] else []
-    return dateline + [norm(line) for line in note["body_lines"]]
+    return dateline + [canonical(norm(line)) for line in note["body_lines"]]
 
 
 def test_mirror_imports_no_other_stage():
