@@ -12,6 +12,7 @@ import re
 # --- Layout names (the `notes.layout` column) ---------------------------------------------------
 LAYOUT_WORDPRESS = "wordpress"  # www.state.gov since 2019, and the 2017-2021 / 2021-2025 archive hosts
 LAYOUT_DRUPAL = "drupal"  # 2009-2017.state.gov archive (believed markup)
+LAYOUT_WP_JSON = "wp-json"  # an item of the WordPress REST API (/wp-json/wp/v2/state_press_release)
 
 # --- 1. WordPress release page (confirmed) --------------------------------------------------------
 WP_TITLE = "h1.featured-content__headline"
@@ -30,6 +31,11 @@ MODIFIED_META = ('meta[property="article:modified_time"]', 'meta[property="og:up
 DRUPAL_TITLE = "h1.title"
 DRUPAL_DATE = ".field-name-field-date"
 DRUPAL_BODY = "div.field-name-body"
+# Header fields before the title ("Media Note" / "Office of the Spokesperson" / "Washington, DC"):
+# Drupal 7's field naming, as the mirror renders them; not confirmed on the real archive.
+DRUPAL_RELEASE_TYPE = ".field-name-field-doctype"
+DRUPAL_OFFICE = ".field-name-field-office"
+DRUPAL_DATELINE = ".field-name-field-dateline"
 
 # --- Pages that are not releases ------------------------------------------------------------------
 # Looked for at the start of <title> and <h1> only, and only on pages without a release headline:
