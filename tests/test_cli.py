@@ -91,3 +91,29 @@ def test_demo_builds_the_warehouse_and_says_where(tmp_path):
     assert str((tmp_path / "statenotes.duckdb").resolve()) in result.stdout.replace("\n", "")
     assert f"{len(load_sample_notes())} notes" in result.stdout
     assert "Top actors" in result.stdout
+
+
+def test_mirror_command_serves_the_site_until_stopped():
+    import re
+    import signal
+    import time
+
+    import requests
+
+    command = [sys.executable, "-c", "from statenotes.flows.cli import app; app()", "mirror", "--port", "0"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        base_url = re.search(r"http://127\.0\.0\.1:\d+", line).group(0)
+        listing = requests.get(base_url + "/press-releases/", timeout=5)
+        assert listing.status_code == 200 and "collection-result" in listing.text
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.stdout.close()
+            process.stderr.close()
+    assert process.returncode == 0

@@ -110,3 +110,20 @@ def test_faults_lose_nothing_and_duplicate_nothing(loaded, tmp_path):
     faulty, clean = table_contents(tmp_path / "statenotes.duckdb"), table_contents(clean_dir / "statenotes.duckdb")
     for table in ("paragraphs", "mentions", "actors"):
         assert faulty[table] == clean[table], table
+
+
+def test_nightly_starts_from_the_lookback_then_from_the_watermark(tmp_path):
+    from statenotes.flows.pipeline import nightly
+
+    with MirrorServer() as site:
+        settings = settings_for(site, tmp_path).model_copy(update={"lookback_days": 365 * 30})
+        first = nightly(settings=settings)
+        assert first.new == len(load_sample_notes())
+        assert (date.today() - first.start).days == 365 * 30 and first.end == date.today()
+        site.clear_requests()
+        second = nightly(settings=settings)
+    # The window now opens at the last run's end minus the overlap: nothing in the sample is that new,
+    # so the run reads robots.txt and the first listing page and stops.
+    assert (second.end - second.start).days == settings.overlap_days
+    assert (second.discovered, second.new, second.updated) == (0, 0, 0)
+    assert len(site.requests) <= 2
