@@ -76,7 +76,7 @@ def _rendered(item: dict, name: str) -> str | None:
 def _plain(html: str) -> str:
     """Text of a rendered title: references decoded, any inline tags dropped."""
     if "<" in html:
-        html = BeautifulSoup(html, PARSER).get_text(" ")
+        html = BeautifulSoup(html, PARSER).get_text()  # inline tags only: no space between them
     return fields.clean(unescape(html))
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from statenotes.mirror.chrome import TITLE_SUFFIX, render_page
+from statenotes.mirror.hosts import is_drupal
 from statenotes.mirror.notes import stable_hash
 
 BOT_WALL = "botwall"
@@ -39,6 +40,17 @@ BOT_WALL_HTML = """<!DOCTYPE html>
 </body>
 </html>
 """
+
+
+def check_bad_pages(bad_pages: dict[str, str], notes_by_path: dict[str, dict]) -> dict[str, str]:
+    """`bad_pages` if every kind is known and every NOTE_KINDS page has a WordPress note to be
+    made from; else ValueError (before the server starts, so that nothing is left open)."""
+    for path, kind in bad_pages.items():
+        if kind not in BAD_PAGE_KINDS:
+            raise ValueError(f"unknown bad page kind {kind!r}; expected one of {BAD_PAGE_KINDS}")
+        if kind in NOTE_KINDS and (path not in notes_by_path or is_drupal(notes_by_path[path])):
+            raise ValueError(f"a {kind!r} page is made from a WordPress release page; none is served at {path!r}")
+    return dict(bad_pages)
 
 
 def render_bot_wall(path: str) -> str:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from statenotes.mirror import faults as fault_kinds
 from statenotes.mirror import site
-from statenotes.mirror.bad_pages import BAD_PAGE_KINDS, render_bot_wall
+from statenotes.mirror.bad_pages import check_bad_pages, render_bot_wall
 from statenotes.mirror.faults import FaultPlan
 from statenotes.mirror.notes import modified_at, page_path
 from statenotes.mirror.pages import HTML_WITH_CHARSET, Content, Page, build_content, lookup
@@ -186,10 +186,7 @@ class MirrorServer:
         self._notes = {page_path(n): n for n in source}
         self.host, self.port, self.crawl_delay = host, port, crawl_delay
         self.faults = faults if faults is not None else FaultPlan.none()
-        self.bad_pages = dict(bad_pages or {})
-        unknown = sorted(set(self.bad_pages.values()) - set(BAD_PAGE_KINDS))
-        if unknown:
-            raise ValueError(f"unknown bad page kinds {unknown}; expected some of {BAD_PAGE_KINDS}")
+        self.bad_pages = check_bad_pages(bad_pages or {}, self._notes)
         self._lock = threading.Lock()
         self._log: list[tuple[float, str, str, int]] = []
         self._content = Content()

@@ -147,7 +147,9 @@ def test_variants_differ_in_the_markup_they_use():
     for needle in ('<div class="wp-block-paragraph">', "<ol", "&nbsp;", "<p></p>", "<p>&nbsp;</p>", "# # #",
                    'class="external-link__pdf"', "<strong>Begin Text:</strong>", "<em>Begin Text:</em>",
                    "<p>Begin Text:</p>", "<p>Washington, DC<br>February 6, 2019</p>",
-                   "<p>Washington, DC</p>", "<p><strong>Washington, DC</strong><br>", "<p>1. We, the Ministers"):
+                   "<p>Washington, DC</p>", "<p><strong>Washington, DC</strong><br>", "<p>1. We, the Ministers",
+                   "<p>Washington, DC, February 6, 2019</p>", "<p>1) We, the Ministers", "<b>BEGIN TEXT:</b>",
+                   "<blockquote>"):
         assert any(needle in b for b in body), needle
         assert not all(needle in b for b in body), needle
     bullets = next(n for n in NOTES if any(line.startswith("•") for line in n["body_lines"]))
