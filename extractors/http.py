@@ -1,5 +1,6 @@
 """Polite HTTP for state.gov: one requests Session with urllib3 retries (honouring Retry-After),
-explicit timeouts, robots.txt rules and Crawl-delay, a body size cap, and truncated bodies retried."""
+explicit timeouts, robots.txt rules and Crawl-delay plus a token bucket, a body size cap (also after
+decompression), redirects kept to the configured hosts, and truncated bodies retried."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib import robotparser
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -36,6 +37,33 @@ class FetchPolicy:
     backoff_factor_s: float = 1.0
     max_retry_after_s: float = 120.0
     max_page_bytes: int = 5_000_000
+    # Hosts a redirect may lead to besides the host being fetched (e.g. the archive hosts).
+    allowed_hosts: frozenset[str] = frozenset()
+    max_redirects: int = 5
+    # A global cap on top of each site's crawl delay; 0 disables it.
+    requests_per_minute: float = 0.0
+    burst: int = 1
+
+
+class OffHostRedirect(requests.RequestException):
+    """A redirect pointed outside the configured hosts; it is not followed."""
+
+
+class _GuardedSession(requests.Session):
+    """A Session that refuses redirects to hosts the crawl was not configured for."""
+
+    def __init__(self, allowed_hosts: frozenset[str]):
+        super().__init__()
+        self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
+
+    def get_redirect_target(self, resp):  # noqa: ANN001 - requests' signature
+        target = super().get_redirect_target(resp)
+        if target:
+            here = (urlsplit(resp.url).hostname or "").lower()
+            there = (urlsplit(urljoin(resp.url, target)).hostname or "").lower()
+            if there != here and there not in self.allowed_hosts:
+                raise OffHostRedirect(f"redirect to another host refused: {urljoin(resp.url, target)}")
+        return target
 
 
 class CappedRetry(Retry):
@@ -71,12 +99,36 @@ def make_session(policy: FetchPolicy) -> requests.Session:
         raise_on_status=False,
         retry_after_cap=policy.max_retry_after_s,
     )
-    session = requests.Session()
+    session = _GuardedSession(policy.allowed_hosts)
+    session.max_redirects = policy.max_redirects
     adapter = HTTPAdapter(max_retries=retries, pool_connections=4, pool_maxsize=8)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = policy.user_agent
     return session
+
+
+class TokenBucket:
+    """At most `rate_per_s` requests a second on average, bursts of `capacity`, across threads."""
+
+    def __init__(self, rate_per_s: float, capacity: int = 1):
+        self.rate_per_s = rate_per_s
+        self.capacity = max(1, capacity)
+        self._tokens = float(self.capacity)
+        self._updated = time.monotonic()
+        self._lock = threading.Lock()
+
+    def take(self) -> None:
+        if self.rate_per_s <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate_per_s)
+            self._updated = now
+            self._tokens -= 1
+            wait = -self._tokens / self.rate_per_s if self._tokens < 0 else 0.0
+        if wait:
+            time.sleep(wait)
 
 
 class Politeness:
@@ -107,6 +159,7 @@ class Fetcher:
         self._robots: dict[str, robotparser.RobotFileParser] = {}
         self._politeness: dict[str, Politeness] = {}
         self._robots_lock = threading.Lock()
+        self._bucket = TokenBucket(policy.requests_per_minute / 60.0, policy.burst)
 
     def close(self) -> None:
         self.session.close()
@@ -155,6 +208,7 @@ class Fetcher:
         )
         def attempt() -> FetchedPage:
             pace.wait()
+            self._bucket.take()
             return self._get_once(url, headers)
 
         try:
@@ -163,6 +217,11 @@ class Fetcher:
             raise FetchError(url, f"body incomplete after {self.policy.max_retries + 1} tries: {exc}") from exc
         except requests.Timeout as exc:
             raise FetchError(url, f"timed out: {exc.__class__.__name__}") from exc
+        except OffHostRedirect as exc:
+            log.warning("%s: %s", url, exc)
+            raise FetchError(url, str(exc)) from exc
+        except requests.TooManyRedirects as exc:
+            raise FetchError(url, f"redirect loop (more than {self.policy.max_redirects} redirects)") from exc
         except requests.RequestException as exc:
             raise FetchError(url, f"{exc.__class__.__name__}: {exc}") from exc
 

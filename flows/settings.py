@@ -16,6 +16,7 @@ from statenotes.extractors.http import FetchPolicy
 
 ENV_PREFIX = "STATENOTES_"
 SETTINGS_ENV = "STATENOTES_SETTINGS"  # path to an alternative settings.toml
+LIST_SETTINGS = frozenset({"release_types", "allowed_hosts"})  # comma-separated in the environment
 
 
 class Settings(BaseModel):
@@ -29,6 +30,9 @@ class Settings(BaseModel):
     backoff_factor_s: float = Field(ge=0)
     max_retry_after_s: float = Field(ge=0)
     max_page_bytes: int = Field(gt=0)
+    allowed_hosts: list[str] = Field(default_factory=list)
+    max_redirects: int = Field(default=5, ge=0)
+    requests_per_minute: float = Field(default=0.0, ge=0)
     release_types: list[str]
     lookback_days: int = Field(ge=1)
     overlap_days: int = Field(ge=0)
@@ -63,6 +67,9 @@ class Settings(BaseModel):
             backoff_factor_s=self.backoff_factor_s,
             max_retry_after_s=self.max_retry_after_s,
             max_page_bytes=self.max_page_bytes,
+            allowed_hosts=frozenset(self.allowed_hosts),
+            max_redirects=self.max_redirects,
+            requests_per_minute=self.requests_per_minute,
         )
 
 
@@ -84,7 +91,7 @@ def _from_environment(fields: set[str]) -> dict[str, Any]:
         if raw is None:
             continue
         # Lists come as comma-separated text; pydantic casts the rest.
-        values[name] = [item.strip() for item in raw.split(",")] if name == "release_types" else raw
+        values[name] = [item.strip() for item in raw.split(",")] if name in LIST_SETTINGS else raw
     return values
 
 

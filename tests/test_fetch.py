@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -97,32 +98,87 @@ def test_user_agent_and_size_cap():
         assert fetcher.session.headers["User-Agent"] == "statenotes-ua-check"
 
 
-class _RobotsHandler(BaseHTTPRequestHandler):
+class _RoutesHandler(BaseHTTPRequestHandler):
+    """Answers from `server.routes`: path -> (status, headers, body)."""
+
     def do_GET(self):  # noqa: N802 - http.server's name
-        body = b"User-agent: *\nDisallow: /private/\n" if self.path == "/robots.txt" else b"<html></html>"
-        self.send_response(200)
+        self.server.paths.append(self.path)
+        status, headers, body = self.server.routes.get(self.path, (404, {}, b"not here"))
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-        self.server.paths.append(self.path)
 
     def log_message(self, *args):
         pass
 
 
-def test_robots_disallow_is_honoured():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _RobotsHandler)
-    server.paths = []
+@pytest.fixture
+def routes_site():
+    """A bare HTTP server on 127.0.0.1 answering canned routes; yields (base_url, routes, paths)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RoutesHandler)
+    server.routes, server.paths = {"/robots.txt": (200, {}, b"User-agent: *\nDisallow: /private/\n")}, []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        with Fetcher(policy()) as fetcher:
-            with pytest.raises(FetchError, match="disallowed by robots.txt"):
-                fetcher.fetch_page(base + "/private/page/")
-            assert fetcher.fetch_page(base + "/public/").status == 200
-        assert server.paths == ["/robots.txt", "/public/"]
+        yield f"http://127.0.0.1:{server.server_address[1]}", server.routes, server.paths
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def test_robots_disallow_is_honoured(routes_site):
+    base, routes, paths = routes_site
+    routes["/public/"] = (200, {}, b"<html></html>")
+    with Fetcher(policy()) as fetcher:
+        with pytest.raises(FetchError, match="disallowed by robots.txt"):
+            fetcher.fetch_page(base + "/private/page/")
+        assert fetcher.fetch_page(base + "/public/").status == 200
+    assert paths == ["/robots.txt", "/public/"]
+
+
+def test_redirects_to_other_hosts_are_refused(routes_site):
+    base, routes, paths = routes_site
+    routes["/moved/"] = (301, {"Location": "http://127.0.0.2:9/elsewhere/"}, b"")
+    routes["/same/"] = (301, {"Location": "/public/"}, b"")
+    routes["/public/"] = (200, {}, b"<html>here</html>")
+    with Fetcher(policy()) as fetcher:
+        with pytest.raises(FetchError, match="redirect to another host refused"):
+            fetcher.fetch_page(base + "/moved/")
+        page = fetcher.fetch_page(base + "/same/")
+    assert page.final_url == base + "/public/" and page.body == b"<html>here</html>"
+    assert "/elsewhere/" not in paths
+
+
+def test_redirect_loops_stop(routes_site):
+    base, routes, paths = routes_site
+    routes["/a/"] = (302, {"Location": "/b/"}, b"")
+    routes["/b/"] = (302, {"Location": "/a/"}, b"")
+    with Fetcher(policy(max_redirects=4)) as fetcher:
+        with pytest.raises(FetchError, match="redirect loop"):
+            fetcher.fetch_page(base + "/a/")
+    assert len(paths) <= 1 + 5  # robots.txt, the first request and four redirects
+
+
+def test_a_gzip_bomb_is_refused_without_inflating_it(routes_site):
+    base, routes, _ = routes_site
+    bomb = gzip.compress(b"\0" * 50_000_000, compresslevel=9)
+    assert len(bomb) < 100_000
+    routes["/bomb/"] = (200, {"Content-Encoding": "gzip", "Content-Type": "text/html"}, bomb)
+    with Fetcher(policy(max_page_bytes=1_000_000)) as fetcher:
+        with pytest.raises(FetchError, match="larger than 1000000 bytes"):
+            fetcher.fetch_page(base + "/bomb/")
+
+
+def test_token_bucket_caps_the_request_rate(routes_site):
+    base, routes, _ = routes_site
+    routes["/public/"] = (200, {}, b"ok")
+    with Fetcher(policy(requests_per_minute=600, burst=1)) as fetcher:  # 10 a second
+        fetcher.fetch_page(base + "/public/")
+        started = time.monotonic()
+        for _ in range(5):
+            fetcher.fetch_page(base + "/public/")
+        assert time.monotonic() - started >= 0.45
