@@ -162,7 +162,8 @@ def demo(data_dir: DataDir = None, verbose: Verbose = False) -> None:
     try:
         with MirrorServer() as site:
             out.print(f"Offline mirror of state.gov serving at {site.base_url}")
-            settings = _settings(base_url=site.base_url, data_dir=data_dir, crawl_delay_s=0.0)
+            settings = _settings(base_url=site.base_url, data_dir=data_dir, crawl_delay_s=0.0,
+                                 requests_per_minute=0)
             summary = _run_with_progress(
                 lambda: backfill_flow(DEMO_START, datetime.now(UTC).date(), settings=settings))
     except StatenotesError as exc:

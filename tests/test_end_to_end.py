@@ -23,8 +23,8 @@ CONTENT_TABLES = ("notes", "paragraphs", "mentions", "actors", "quarantine")
 
 
 def settings_for(site: MirrorServer, data_dir):
-    return load_settings(base_url=site.base_url, data_dir=data_dir, crawl_delay_s=0.0, backoff_factor_s=0.01,
-                         max_retry_after_s=1.0)
+    return load_settings(base_url=site.base_url, data_dir=data_dir, crawl_delay_s=0.0, requests_per_minute=0,
+                         backoff_factor_s=0.01, max_retry_after_s=1.0)
 
 
 def expected_paragraph_count(note: dict) -> int:
