@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -39,6 +39,7 @@ NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # hive's name for a null partitio
 COMPRESSION = "zstd"
 
 MergeCounts = merge.MergeCounts
+BeforeCommit = Callable[[dict[str, list[Path]]], None]
 
 
 def conform(table: pa.Table, table_spec: TableSpec) -> pa.Table:
@@ -143,7 +144,13 @@ class Transaction:
         upserts.upsert_run(self, run)
 
     # -- commit --------------------------------------------------------------------------------
-    def _commit(self) -> None:
+    def staged_files(self, renames: dict[Path, Path]) -> dict[str, list[Path]]:
+        """Every table's files as they will be after the commit, staged files under their
+        temporary names (readable now, e.g. to build the DuckDB file before committing)."""
+        staged = {final: tmp for tmp, final in renames.items()}
+        return {table: [staged.get(path, path) for path in self.files(table)] for table in TABLES}
+
+    def _commit(self, before_commit: BeforeCommit | None = None) -> None:
         renames: dict[Path, Path] = {}
         deletes: list[Path] = []
         try:
@@ -156,6 +163,8 @@ class Transaction:
                 renames[tmp] = final
                 pq.write_table(content, tmp, compression=COMPRESSION)
                 journal.fsync_file(tmp)
+            if before_commit is not None:
+                before_commit(self.staged_files(renames))  # raising here commits nothing
         except BaseException:
             for tmp in renames:
                 tmp.unlink(missing_ok=True)
@@ -210,8 +219,11 @@ class Lake:
             return Transaction(self.root).read(table)
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[Transaction]:
-        """Exclusive until exit; commits on a normal exit, changes nothing on an exception."""
+    def transaction(self, before_commit: BeforeCommit | None = None) -> Iterator[Transaction]:
+        """Exclusive until exit; commits on a normal exit, changes nothing on an exception.
+        `before_commit(files)` runs once everything is staged, just before the commit point, with
+        every table's files as they will be (see `Transaction.staged_files`); if it raises,
+        nothing is committed."""
         self._not_in_transaction()
         with journal.locked(self.root, exclusive=True, timeout_s=self.lock_timeout_s):
             journal.recover(self.root)
@@ -219,7 +231,7 @@ class Lake:
             self._in_transaction = True
             try:
                 yield tx
-                tx._commit()
+                tx._commit(before_commit)
             finally:
                 self._in_transaction = False
 

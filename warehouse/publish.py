@@ -84,43 +84,72 @@ def _comment(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"COMMENT ON COLUMN {quote(view.name)}.{quote(name)} IS {literal(description)}")
 
 
-def _build(lake: Lake, tmp: Path) -> dict[str, int]:
-    with lake.snapshot() as files:  # no commit can land while we read
-        con = duckdb.connect(str(tmp))
-        try:
-            for name, table_spec in TABLES.items():
-                _create_table(con, table_spec, files[name])
-            for name in VIEWS:
-                con.execute(f"CREATE VIEW {quote(name)} AS {VIEW_SQL[name]}")
-            _comment(con)
-            counts = {name: con.execute(f"SELECT count(*) FROM {quote(name)}").fetchone()[0]
-                      for name in TABLES}
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
+def _build(files: dict[str, list[Path]], tmp: Path) -> dict[str, int]:
+    con = duckdb.connect(str(tmp))
+    try:
+        for name, table_spec in TABLES.items():
+            _create_table(con, table_spec, files[name])
+        for name in VIEWS:
+            con.execute(f"CREATE VIEW {quote(name)} AS {VIEW_SQL[name]}")
+        _comment(con)
+        counts = {name: con.execute(f"SELECT count(*) FROM {quote(name)}").fetchone()[0]
+                  for name in TABLES}
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
     return counts
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedFile:
+    """A complete new DuckDB file under a temporary name beside `db_path`, not yet swapped in."""
+
+    tmp: Path
+    db_path: Path
+    row_counts: dict[str, int]
+
+
+def discard(prepared: PreparedFile) -> None:
+    with contextlib.suppress(OSError):
+        prepared.tmp.unlink(missing_ok=True)
+        _wal(prepared.tmp).unlink(missing_ok=True)
+
+
+def prepare(files: dict[str, list[Path]], db_path: Path) -> PreparedFile:
+    """Build the file from every table's Parquet `files`, without touching `db_path`. Lets a run
+    know the publish will work before it commits the lake (`Lake.transaction(before_commit=)`)."""
+    db_path = Path(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    prepared = PreparedFile(db_path.with_name(f".{db_path.name}.{uuid.uuid4().hex}.tmp"), db_path, {})
+    try:
+        counts = _build(files, prepared.tmp)
+        _wal(prepared.tmp).unlink(missing_ok=True)  # checkpointed and closed: nothing left in it
+        journal.fsync_file(prepared.tmp)
+    except BaseException:
+        discard(prepared)
+        raise
+    return PreparedFile(prepared.tmp, db_path, counts)
+
+
+def install(prepared: PreparedFile) -> PublishResult:
+    """Swap a prepared file in atomically."""
+    try:
+        os.replace(prepared.tmp, prepared.db_path)
+        # A WAL left by the old file would be replayed into the new one by the next connection.
+        _wal(prepared.db_path).unlink(missing_ok=True)
+        journal.fsync_dir(prepared.db_path.parent)
+    except BaseException:
+        discard(prepared)
+        raise
+    log.info("published %s: %s", prepared.db_path, prepared.row_counts)
+    return PublishResult(db_path=prepared.db_path, row_counts=prepared.row_counts, views=tuple(VIEWS))
 
 
 def publish(lake: Lake, db_path: Path) -> PublishResult:
     """Rebuild `db_path` from the lake and swap it in atomically."""
-    db_path = Path(db_path)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = db_path.with_name(f".{db_path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        counts = _build(lake, tmp)
-        _wal(tmp).unlink(missing_ok=True)  # checkpointed and closed: nothing left in it
-        journal.fsync_file(tmp)
-        os.replace(tmp, db_path)
-        # A WAL left by the old file would be replayed into the new one by the next connection.
-        _wal(db_path).unlink(missing_ok=True)
-        journal.fsync_dir(db_path.parent)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-            _wal(tmp).unlink(missing_ok=True)
-        raise
-    log.info("published %s: %s", db_path, counts)
-    return PublishResult(db_path=db_path, row_counts=counts, views=tuple(VIEWS))
+    with lake.snapshot() as files:  # no commit can land while we read
+        prepared = prepare(files, db_path)
+    return install(prepared)
 
 
 def _cell(text: str | None) -> str:
