@@ -258,6 +258,25 @@ def test_a_titled_role_is_not_read_as_a_name(gaz):
     assert [(p.actor_id, p.iso3) for p in persons] == [("person:nathan-sales", "USA")]
 
 
+def test_a_second_title_before_the_name_is_not_part_of_it(gaz):
+    text = ("U.S. Special Envoy for the Horn of Africa Ambassador David Satterfield will travel. Special "
+            "Envoy Satterfield will meet Special Representative for Syria Engagement Ambassador James "
+            "Jeffrey and Ambassador Robert King.")
+    findings = find_actors("", paragraphs_of(text), gaz)
+    assert [(m.surface, m.actor_id, m.role) for m in findings.mentions if m.actor_id.startswith("person:")] == [
+        ("David Satterfield", "person:david-satterfield", "Special Envoy for the Horn of Africa"),
+        ("Satterfield", "person:david-satterfield", "Special Envoy"),
+        ("James Jeffrey", "person:james-jeffrey", "Special Representative for Syria Engagement"),
+        ("Robert King", "person:robert-king", "Ambassador")]
+    assert {a.actor_id: a.iso3 for a in findings.actors}["person:david-satterfield"] == "USA"
+
+
+def test_an_office_word_with_a_possessive_stays_in_the_title(gaz):
+    findings = find_actors("", paragraphs_of("Ambassador-at-Large for Global Women's Issues Kelley Currie spoke."), gaz)
+    assert [(m.surface, m.role) for m in findings.mentions] == [
+        ("Kelley Currie", "Ambassador-at-Large for Global Women's Issues")]
+
+
 def test_a_persons_span_is_never_a_country(gaz, tmp_path):
     custom = tmp_path / "gazetteer.toml"
     custom.write_text(BUNDLED.read_text(encoding="utf-8") + (

@@ -37,7 +37,7 @@ def find_titles(norm: str, others: list[Hit], gaz: Gazetteer):
         if match.start() < resume or any(h.start <= match.start() < h.end for h in others):
             continue
         items = _items(norm, match.end(), others, gaz)
-        role_end, name = _split(items, match.end())
+        role_end, name = _split(items, match.end(), norm, gaz.persons)
         resume = name[-1].end if name else role_end
         yield match.start(), role_end, name
 
@@ -64,8 +64,8 @@ def _items(norm: str, pos: int, others: list[Hit], gaz: Gazetteer) -> list[Item]
         if match is None:
             break
         start, end, word, last = match.start(), match.end(), match.group(), False
-        for tail in ("'s", "'"):  # a possessive ends the title or the name
-            if word.endswith(tail) and len(word) > len(tail):
+        for tail in ("'s", "'") if word not in rules.office_words else ():  # a possessive ends the
+            if word.endswith(tail) and len(word) > len(tail):  # title or the name ("Women's" does not)
                 word, end, last = word[: -len(tail)], end - len(tail), True
                 break
         if word.endswith(".") and not INITIAL.fullmatch(word) and "." not in word[:-1]:
@@ -104,7 +104,7 @@ def _classify(word: str, start: int, end: int, others: list[Hit], rules: PersonR
     return None
 
 
-def _split(items: list[Item], head_end: int) -> tuple[int, list[Item]]:
+def _split(items: list[Item], head_end: int, norm: str, rules: PersonRules) -> tuple[int, list[Item]]:
     """Where the title ends and which items are the name."""
     role_end, i = head_end, 0
     after_office = True  # right after the head, or after an office word
@@ -126,8 +126,21 @@ def _split(items: list[Item], head_end: int) -> tuple[int, list[Item]]:
         if complement and (following in ("office", "hit") or (not after_office and j - i == 1 and following == "conn")):
             after_office, i = False, j
             continue
-        return role_end, _name(items[i:j])
+        run, role_end = _after_second_title(items[i:j], role_end, norm, rules)
+        return role_end, _name(run)
     return role_end, []
+
+
+def _after_second_title(run: list[Item], role_end: int, norm: str, rules: PersonRules) -> tuple[list[Item], int]:
+    """"Special Envoy for the Horn of Africa Ambassador David Satterfield": a second title before the
+    name is an honorific, not part of the name; the words before it end the role ("Special
+    Representative for Syria Engagement Ambassador James Jeffrey")."""
+    for k in range(len(run) - 1, -1, -1):
+        title = rules.title_re.match(norm, run[k].start)
+        rest = [item for item in run[k:] if item.start >= title.end()] if title else []
+        if rest and name_words(rest):  # "Ambassador Robert King": a head that ends the run is a name
+            return rest, run[k - 1].end if k else role_end
+    return run, role_end
 
 
 def _name(run: list[Item]) -> list[Item]:
