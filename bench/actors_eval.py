@@ -31,7 +31,7 @@ from pathlib import Path
 
 from statenotes.extractors.records import BLOCK_PARAGRAPH, BodyBlock
 from statenotes.transforms.actors import Gazetteer, find_actors, load_gazetteer
-from statenotes.transforms.gazetteer import fold, normalise
+from statenotes.transforms.textforms import fold, normalise
 from statenotes.transforms.paragraphs import normalise_body
 from statenotes.transforms.records import Actor, ActorFindings, Paragraph
 

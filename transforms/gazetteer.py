@@ -10,7 +10,6 @@ import importlib.resources
 import logging
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,16 @@ import ahocorasick
 import pycountry
 
 from statenotes.extractors.errors import ConfigError
+from statenotes.transforms.gazetteer_rules import (
+    AmbiguousName,
+    GovernmentPhrases,
+    PersonRules,
+    ambiguous_names,
+    government_phrases,
+    person_rules,
+)
 from statenotes.transforms.records import Actor
+from statenotes.transforms.textforms import ascii_variant, fold, normalise
 
 log = logging.getLogger(__name__)
 
@@ -36,63 +44,11 @@ DEMONYM = "demonym"
 CONTEXT = "context"  # counts only in a note that names the actor through an ordinary alias
 BLOCKER = "blocker"  # a place named after an actor: wins overlaps, yields nothing
 
-# Characters that print differently but read the same; one character each, so offsets in the
-# normalised text are offsets in the original.
-_SAME_CHAR = str.maketrans(
-    {"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'", "‐": "-", "‑": "-", "‒": "-", "–": "-",
-     "—": "-", "\u00a0": " ", "\u2009": " ", "\u202f": " "}
-)
-
-
-def normalise(text: str) -> str:
-    """The text with apostrophes, dashes and odd spaces unified; same length as `text`."""
-    return text.translate(_SAME_CHAR)
-
-
-def fold(text: str) -> str:
-    """Lower case without changing the length (a few characters lower to two)."""
-    low = text.lower()
-    if len(low) == len(text):
-        return low
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-
-
-def ascii_variant(text: str) -> str:
-    """"Côte d'Ivoire" -> "Cote d'Ivoire": writers often drop the accents."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
 @dataclass(frozen=True, slots=True)
 class Surface:
     text: str  # normalised, capitals as written
     actor_id: str | None  # None for a blocker
     how: str
-
-
-@dataclass(frozen=True, slots=True)
-class AmbiguousName:
-    not_after: tuple[str, ...] = ()
-    not_before: tuple[str, ...] = ()
-    not_in_list_with_us_state: bool = False
-    not_after_given_name: bool = False
-    not_before_surname: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class GovernmentPhrases:
-    before: tuple[str, ...]
-    after: tuple[str, ...]
-    list_before: tuple[str, ...]
-    list_separators: frozenset[str]
-
-
-@dataclass(frozen=True, slots=True)
-class PersonRules:
-    title_re: re.Pattern[str]
-    office_words: frozenset[str]
-    particles: frozenset[str]
-    not_names: frozenset[str]
-    us_roles: tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -179,12 +135,12 @@ def _compile(data: dict) -> Gazetteer:
     amb = data.get("ambiguity", {})
     states = "|".join(re.escape(s) for s in sorted(amb.get("us_states", []), key=len, reverse=True))
     persons = [a for a in actors.values() if a.kind == "person"]
-    ambiguous = _ambiguous(data.get("ambiguous", []), {s.text for s in table})
+    ambiguous = ambiguous_names(data.get("ambiguous", []), {s.text for s in table})
     return Gazetteer(
         actors=actors, surfaces=table, exact=exact, folded=folded,
         surface_texts=frozenset(s.text for s in table if s.actor_id is not None),
         context_requires=context_requires, ambiguous=ambiguous,
-        governments=_government_phrases(data["governments"]), persons=_person_rules(data["persons"]),
+        governments=government_phrases(data["governments"]), persons=person_rules(data["persons"]),
         function_words=frozenset(amb.get("function_words", [])),
         us_state_before=re.compile(rf"(?:^|\W)(?:{states})(?:,|,? and|,? or) $"),
         us_state_after=re.compile(rf"^(?:,|,? and|,? or) (?:{states})(?!\w)"),
@@ -245,37 +201,6 @@ def _automata(raw: list[tuple[str, str | None, str]]):
         if len(automaton):
             automaton.make_automaton()
     return table, exact_ac, folded_ac
-
-
-def _ambiguous(entries: list[dict], texts: set[str]) -> dict[str, AmbiguousName]:
-    rules = {}
-    for entry in map(dict, entries):
-        surface = normalise(entry.pop("surface"))
-        if surface not in texts:
-            raise ValueError(f"[[ambiguous]] {surface!r} is not a surface of any actor")
-        rules[surface] = AmbiguousName(
-            **{k: tuple(map(normalise, v)) if isinstance(v, list) else v for k, v in entry.items()})
-    return rules
-
-
-def _government_phrases(data: dict) -> GovernmentPhrases:
-    return GovernmentPhrases(
-        before=tuple(fold(p) for p in data["before"]), after=tuple(fold(p) for p in data["after"]),
-        list_before=tuple(fold(p) for p in data["list_before"]),
-        list_separators=frozenset(fold(p) for p in data["list_separators"]),
-    )
-
-
-def _person_rules(data: dict) -> PersonRules:
-    def alternation(words: list[str]) -> str:
-        return "|".join(re.escape(normalise(w)) for w in sorted(words, key=len, reverse=True))
-
-    title = rf"(?<![\w'-])(?:(?:{alternation(data['modifiers'])}) )*(?:{alternation(data['heads'])})(?![\w'-])"
-    return PersonRules(
-        title_re=re.compile(title), office_words=frozenset(map(normalise, data["office_words"])),
-        particles=frozenset(data["name_particles"]), not_names=frozenset(data["not_names"]),
-        us_roles=tuple(data["us_roles"]),
-    )
 
 
 _NOT_SURNAME = re.compile(r"(?:[A-Z]\.)+|Jr\.?|Sr\.?|I{1,3}|IV", re.IGNORECASE)

@@ -13,7 +13,8 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 
-from statenotes.transforms.gazetteer import Gazetteer, ascii_variant, fold, normalise
+from statenotes.transforms.gazetteer import Gazetteer
+from statenotes.transforms.textforms import ascii_variant, fold, normalise
 from statenotes.transforms.records import Actor, ActorMention
 from statenotes.transforms.surfaces import Hit
 from statenotes.transforms.titles import INITIAL, Item, find_titles, name_words

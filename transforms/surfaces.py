@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from statenotes.transforms.gazetteer import BLOCKER, DEMONYM, Gazetteer, Surface, fold, normalise
+from statenotes.transforms.gazetteer import BLOCKER, DEMONYM, Gazetteer, Surface
+from statenotes.transforms.textforms import fold, normalise
 
 # A capitalised word or an initial right before / after an ambiguous name ("Michael Jordan").
 _WORD_BEFORE = re.compile(r"(?:^|[\s(])([A-Z][\w'-]*|[A-Z]\.) $")

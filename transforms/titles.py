@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from statenotes.transforms.gazetteer import Gazetteer, PersonRules
+from statenotes.transforms.gazetteer import Gazetteer
+from statenotes.transforms.gazetteer_rules import PersonRules
 from statenotes.transforms.surfaces import Hit
 
 CONNECTORS = frozenset({"of", "for", "to", "the", "and", "&", "on"})
