@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bs4 import BeautifulSoup
 from bs4.element import Tag
 
 from statenotes.extractors import fields
+from statenotes.extractors.fields import PageIndex
 from statenotes.extractors.body import body_blocks
 from statenotes.extractors.errors import ParseError
 from statenotes.extractors.records import BLOCK_PARAGRAPH, BodyBlock, MediaNote
@@ -50,56 +50,56 @@ def checked_blocks(body: Tag | None, missing: str, url: str) -> list[BodyBlock]:
     return blocks
 
 
-def wordpress(soup: BeautifulSoup, url: str) -> MediaNote | None:
+def wordpress(page: PageIndex, url: str) -> MediaNote | None:
     # 1. WordPress release page (www.state.gov since 2019; the 2017-2021 / 2021-2025 archives).
     #    Recognised by its headline or its body; the title falls back to og:title. A state.gov
     #    og:title alone does not claim the page, so later stages still get their chance.
-    headline = fields.text_of(soup, WP_TITLE)
-    body = soup.select_one(WP_BODY)
+    headline = fields.text_of(page, WP_TITLE)
+    body = page.first(WP_BODY)
     if headline is None and body is None:
         return None
-    title = headline or fields.og_title(soup)[0]
+    title = headline or fields.og_title(page)[0]
     if not title:
         return None
     return MediaNote(
         url=url,
         layout=LAYOUT_WORDPRESS,
         title=title,
-        release_type=fields.text_of(soup, WP_RELEASE_TYPE),
-        office=fields.text_of(soup, WP_OFFICE, line_separator=OFFICE_LINE_SEPARATOR),
-        published_date=fields.parse_printed_date(fields.text_of(soup, WP_PUBLISH_DATE)),
-        modified_at=fields.modified_at(soup),
-        tags=fields.tags(soup),
+        release_type=fields.text_of(page, WP_RELEASE_TYPE),
+        office=fields.text_of(page, WP_OFFICE, line_separator=OFFICE_LINE_SEPARATOR),
+        published_date=fields.parse_printed_date(fields.text_of(page, WP_PUBLISH_DATE)),
+        modified_at=fields.modified_at(page),
+        tags=fields.tags(page),
         blocks=checked_blocks(body, WP_BODY, url),
-        canonical_url=fields.canonical(soup),
+        canonical_url=page.canonical,
     )
 
 
-def drupal(soup: BeautifulSoup, url: str) -> MediaNote | None:
+def drupal(page: PageIndex, url: str) -> MediaNote | None:
     # 2. Drupal-era archive page (2009-2017.state.gov). Believed markup, never seen from here:
     #    engages only when its own title and body classes are both present. The header above the
     #    title prints the dateline ("Washington, DC" + date); it becomes the body's first block,
     #    where a WordPress page prints it, so the transform reads every layout's dateline alike.
-    title = fields.text_of(soup, DRUPAL_TITLE)
-    body = soup.select_one(DRUPAL_BODY)
+    title = fields.text_of(page, DRUPAL_TITLE)
+    body = page.first(DRUPAL_BODY)
     if not title or body is None:
         return None
-    printed_date = fields.text_of(soup, DRUPAL_DATE)
+    printed_date = fields.text_of(page, DRUPAL_DATE)
     blocks = checked_blocks(body, DRUPAL_BODY, url)
-    place = fields.text_of(soup, DRUPAL_DATELINE)
+    place = fields.text_of(page, DRUPAL_DATELINE)
     if place and printed_date:
         blocks.insert(0, BodyBlock(kind=BLOCK_PARAGRAPH, lines=(place, printed_date)))
     return MediaNote(
         url=url,
         layout=LAYOUT_DRUPAL,
         title=title,
-        release_type=fields.text_of(soup, DRUPAL_RELEASE_TYPE),
-        office=fields.text_of(soup, DRUPAL_OFFICE),
+        release_type=fields.text_of(page, DRUPAL_RELEASE_TYPE),
+        office=fields.text_of(page, DRUPAL_OFFICE),
         published_date=fields.parse_printed_date(printed_date),
-        modified_at=fields.modified_at(soup),
+        modified_at=fields.modified_at(page),
         blocks=blocks,
-        canonical_url=fields.canonical(soup),
+        canonical_url=page.canonical,
     )
 
 
-LAYOUT_STAGES: tuple[Callable[[BeautifulSoup, str], MediaNote | None], ...] = (wordpress, drupal)
+LAYOUT_STAGES: tuple[Callable[[PageIndex, str], MediaNote | None], ...] = (wordpress, drupal)

@@ -16,6 +16,7 @@ from bs4 import BeautifulSoup
 from bs4.dammit import EncodingDetector
 
 from statenotes.extractors import fields
+from statenotes.extractors.fields import PageIndex
 from statenotes.extractors.errors import ParseError
 from statenotes.extractors.layouts import LAYOUT_STAGES
 from statenotes.extractors.records import MediaNote
@@ -26,6 +27,7 @@ from statenotes.extractors.selectors import (
     DOCUMENT_END,
     DOCUMENT_START,
     HEAD_END,
+    HEAD_KEEP,
     MAIN_END,
     MAIN_START,
     NOT_FOUND_BODY_CLASS,
@@ -81,9 +83,27 @@ def choose_encoding(html: bytes, content_type: str | None) -> str:
     return "utf-8"
 
 
+def _decode(region: bytes, encoding: str) -> str:
+    """The region as text. Bytes the chosen encoding cannot read (a wrong charset label) are
+    retried as UTF-8 then windows-1252, as BeautifulSoup's own detection would, before any byte
+    becomes U+FFFD."""
+    for candidate in dict.fromkeys((encoding, "utf-8", FALLBACK_ENCODING)):
+        try:
+            return region.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+    return region.decode(encoding, errors="replace")
+
+
+def _head_region(html: bytes, head_end: int) -> bytes:
+    """`<head>` with only what the parser reads: title, metas, the canonical link."""
+    return b"<html><head>" + b"\n".join(HEAD_KEEP.findall(html, 0, head_end)) + b"</head>"
+
+
 def article_region(html: bytes) -> bytes:
-    """`<head>` + `<body …>` + `<main>…</main>`; the banner, navigation and footer around `<main>`
-    are boilerplate and most of the bytes. Pages without a `<main>` are returned whole."""
+    """The head's title, metas and canonical link + `<body …>` + `<main>…</main>`; styles and
+    scripts in the head, and the banner, navigation and footer around `<main>`, are boilerplate
+    and most of the bytes. Pages without a `<main>` are returned whole."""
     head_end = HEAD_END.search(html)
     if head_end is None:
         return html
@@ -93,7 +113,7 @@ def article_region(html: bytes) -> bytes:
         return html
     body_tag = BODY_TAG.search(html, head_end.end(), main_start.start())
     return b"".join((
-        html[: head_end.end()],
+        _head_region(html, head_end.start()),
         body_tag.group(0) if body_tag else b"<body>",
         html[main_start.start(): main_end.end()],
         b"</body></html>",
@@ -102,13 +122,13 @@ def article_region(html: bytes) -> bytes:
 
 # --- 0. Not a release at all -----------------------------------------------------------------------
 
-def _reject_non_release(soup: BeautifulSoup, url: str) -> None:
-    body = soup.body
+def _reject_non_release(page: PageIndex, url: str) -> None:
+    body = page.soup.body
     if body is not None and NOT_FOUND_BODY_CLASS in (body.get("class") or ()):
         raise ParseError("page not found (404 page served with 200)", url)
-    if soup.select_one(WP_TITLE) is not None:
+    if page.first(WP_TITLE) is not None:
         return  # a release headline: whatever the title says, this is a release page
-    titles = [fields.clean(tag.get_text(" ")) for tag in soup.find_all(("title", "h1"), limit=4)]
+    titles = [fields.clean(tag.get_text(" ")) for tag in page.soup.find_all(("title", "h1"), limit=4)]
     for title in titles:
         match = BOT_WALL_TITLE.search(title)
         if match:
@@ -128,11 +148,12 @@ def parse_note(html: bytes, url: str, content_type: str | None = None) -> MediaN
     if DOCUMENT_START.search(html[:HEADLESS_SNIFF_BYTES]) and not DOCUMENT_END.search(html[-TAIL_BYTES:]):
         # A body cut short in transit would otherwise load as a shorter note.
         raise ParseError("truncated page (no </html>)", url)
-    encoding = choose_encoding(html, content_type)
-    soup = BeautifulSoup(article_region(html), PARSER, from_encoding=encoding)
-    _reject_non_release(soup, url)
+    # Decoded here, not by BeautifulSoup: its encoding detection costs more than the parse.
+    text = _decode(article_region(html), choose_encoding(html, content_type))
+    page = PageIndex(BeautifulSoup(text, PARSER))
+    _reject_non_release(page, url)
     for stage in LAYOUT_STAGES:
-        note = stage(soup, url)
+        note = stage(page, url)
         if note is not None:
             return note
     raise ParseError("unknown layout: no release title", url)

@@ -1,8 +1,10 @@
 """Where things are on a state.gov release page: CSS selectors, tag sets and patterns, in one place.
 
-`parse.py` reads pages only through these names, so that a markup change is a one-line edit here.
+The parser reads pages only through these names, so that a markup change is a one-line edit here.
 Selectors marked "confirmed" are used by several independent scrapers (see corpus MARKUP.md);
-"believed" ones come from a single source.
+"believed" ones come from a single source. Element selectors are simple ones, `tag.class[.class]`
+or `.class` (looked up in one index per page, see `fields.PageIndex`); meta entries are the
+`property` / `name` of a `<meta>` in `<head>`.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ WP_RELEASE_TYPE = "p.article-meta.doctype-meta"
 WP_OFFICE = "p.article-meta__author-bureau"
 WP_PUBLISH_DATE = "p.article-meta__publish-date"
 WP_BODY = "div.entry-content"
-WP_TAGS = "div.related-tags__pills a"
-OG_TITLE = 'meta[property="og:title"]'
+WP_TAGS = "div.related-tags__pills"  # the tag links are the <a>s inside
+OG_TITLE = "og:title"
 OG_TITLE_SUFFIX = " - United States Department of State"
-CANONICAL_LINK = 'link[rel~="canonical"]'
+CANONICAL_REL = "canonical"
 # First match wins: WordPress (Yoast) writes article:modified_time, some themes og:updated_time.
-MODIFIED_META = ('meta[property="article:modified_time"]', 'meta[property="og:updated_time"]')
+MODIFIED_META = ("article:modified_time", "og:updated_time")
 
 # --- 2. Drupal-era archive page (believed: one parser's class names) ------------------------------
 DRUPAL_TITLE = "h1.title"
@@ -78,6 +80,10 @@ BLOCK_TAGS = frozenset({
 
 # --- Byte pre-slice (speed: BeautifulSoup sees only the head and the <main> region) ---------------
 HEAD_END = re.compile(rb"</head\s*>", re.IGNORECASE)
+# What the parser reads in <head>: the title, <meta>s and the canonical link (not styles, scripts,
+# preloads, which are most of a WordPress head).
+HEAD_KEEP = re.compile(rb"<title[\s>].*?</title\s*>|<meta\s[^>]*>|<link\s[^>]*\bcanonical\b[^>]*>",
+                       re.IGNORECASE | re.DOTALL)
 MAIN_START = re.compile(rb"<main[\s>]", re.IGNORECASE)
 MAIN_END = re.compile(rb"</main\s*>", re.IGNORECASE)
 BODY_TAG = re.compile(rb"<body[^>]*>", re.IGNORECASE)

@@ -38,7 +38,8 @@ DOUBLE_SPACE_RATE = 0.04
 HASHES = "# # #"
 
 # Additions (`Variant.additions`): markup the corpus notes lack, put into the body on request only,
-# since they add text. A heading and a table after the first plain paragraph, a closing line at the end.
+# since they add text. A heading and a table after the first plain paragraph outside the quoted
+# text (else after the last line), and a closing line at the end.
 ADDED_HEADING = "Additional Information"
 ADDED_TABLE = (("Office", "Contact"), ("Office of Press Relations", "PAPressDesk@state.gov"))
 ADDED_CLOSING = "For press inquiries, please contact the Office of Press Relations at PAPressDesk@state.gov."
@@ -208,6 +209,7 @@ def render_body(note: dict, variant: Variant, rng: random.Random, pdf_url: str, 
     body_start = len(blocks)
 
     quoted: list[str] | None = None  # collecting the <blockquote> (quote variant, between markers)
+    inside = False  # between "Begin Text:" and "End Text", whatever the markup
     pending: list[tuple[int | None, str]] = []
     pending_kind = None
     added = not variant.additions
@@ -239,16 +241,17 @@ def render_body(note: dict, variant: Variant, rng: random.Random, pdf_url: str, 
             continue
         flush_list()
         if kind == "marker":
-            if line.lower().startswith("end"):
+            inside = line.lower().startswith("begin")
+            if not inside:
                 close_quote()
             blocks.append(_marker(line, variant, rng))
-            if line.lower().startswith("begin") and variant.quote == "blockquote":
+            if inside and variant.quote == "blockquote":
                 quoted = []
         elif kind == "numbered" and variant.numbered == "text_paren":
             out().append(_p(_text(f"{number}) {text}", variant, rng), variant))
         else:
             out().append(_p(_text(line, variant, rng), variant))
-            if not added and kind == "p" and quoted is None:
+            if not added and kind == "p" and not inside:
                 blocks.extend(_additions_middle())
                 added = True
     flush_list()
