@@ -77,14 +77,14 @@ def wordpress(page: PageIndex, url: str) -> MediaNote | None:
 
 def drupal(page: PageIndex, url: str) -> MediaNote | None:
     # 2. Drupal-era archive page (2009-2017.state.gov). Believed markup, never seen from here:
-    #    engages only when its own title and body classes are both present. The header above the
-    #    title prints the dateline ("Washington, DC" + date); it becomes the body's first block,
-    #    where a WordPress page prints it, so the transform reads every layout's dateline alike.
+    #    engages only when its own title class and its body or date field are present. The header
+    #    above the title prints the dateline ("Washington, DC" + date); it becomes the body's first
+    #    block, where a WordPress page prints it, so the transform reads every layout's dateline alike.
     title = fields.text_of(page, DRUPAL_TITLE)
     body = page.first(DRUPAL_BODY)
-    if not title or body is None:
-        return None
     printed_date = fields.text_of(page, DRUPAL_DATE)
+    if not title or (body is None and printed_date is None):
+        return None
     blocks = checked_blocks(body, DRUPAL_BODY, url)
     place = fields.text_of(page, DRUPAL_DATELINE)
     if place and printed_date:

@@ -87,6 +87,13 @@ def test_missing_optional_metadata_is_none():
     assert note.title == "Joint Statement on Libya"
 
 
+def test_modified_time_from_og_updated_time_when_article_time_is_absent():
+    html = page("<p>Text.</p>").replace(
+        b'<meta property="article:modified_time" content="2019-03-01T21:14:05+00:00">',
+        b'<meta property="og:updated_time" content="2019-03-02T08:00:00Z">')
+    assert parse_note(html, URL).modified_at == datetime(2019, 3, 2, 8, 0, tzinfo=timezone.utc)
+
+
 # --- body blocks --------------------------------------------------------------------------------
 
 def test_br_splits_lines_and_inline_children_are_joined():
@@ -274,6 +281,14 @@ def test_drupal_archive_page():
     assert note.published_date == date(2014, 9, 11)
     assert note.blocks[0].lines == ("Washington, DC", "September 11, 2014")
     assert len(note.blocks) == 3
+
+
+def test_drupal_page_without_or_with_an_empty_body():
+    raw = (PAGES / "drupal.html").read_bytes()
+    start, end = raw.index(b'<div class="field field-name-body">'), raw.index(b"</div>\n</body>")
+    assert reason(raw[:start] + raw[end + 6:]) == "no release body (div.field-name-body missing)"
+    empty = raw[:start] + b'<div class="field field-name-body"><p>&nbsp;</p></div>' + raw[end + 6:]
+    assert reason(empty) == "empty release body"
 
 
 def test_article_region_keeps_head_and_main_only():
