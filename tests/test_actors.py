@@ -139,6 +139,39 @@ def test_georgia_the_us_state_is_not_the_country(gaz):
 def test_jordan_and_chad_as_person_names_are_not_countries(gaz):
     assert ids("Michael Jordan met Chad Smith in Jordan and in Chad.", gaz) == ["JOR", "TCD"]
     assert ids("In Jordan, officials met.", gaz) == ["JOR"]
+    assert ids("Jordan Peterson and Chad Wolf spoke; Jordan Armed Forces; Jordan, Egypt.", gaz) == ["JOR", "JOR", "EGY"]
+
+
+def test_turkey_is_the_country_only_as_a_name(gaz):
+    text = ("Turkey, Türkiye, Turkiye, the Republic of Turkey and Turkish officials; a turkey dinner and "
+            "turkeys at Thanksgiving.")
+    assert ids(text, gaz) == ["TUR"] * 5
+    assert ids("Deputy Secretary Travels to Turkey", gaz, title="Deputy Secretary Travels to Turkey") == ["TUR", "TUR"]
+
+
+def test_demonyms_used_as_languages_are_not_countries(gaz):
+    text = ("Remarks in Spanish and French. Spanish-language media, French-speaking states, Chinese "
+            "speakers; translated into Russian; available in English, Portuguese, and Japanese.")
+    assert ids(text, gaz) == []
+    text = ("Spanish officials met in French territory; investment in Chinese companies; exercises in "
+            "Russian, Chinese, and Iranian waters; Russian-occupied Crimea.")
+    assert ids(text, gaz) == ["ESP", "FRA", "CHN", "RUS", "CHN", "IRN", "RUS", "region:crimea"]
+
+
+def test_foreign_ministries_are_government_bodies(gaz):
+    text = ("The French Ministry of Foreign Affairs, Japan's Foreign Ministry, the Ministry of Foreign "
+            "Affairs of the Republic of Korea and the U.S. Department of State; Japanese Foreign "
+            "Minister Taro Kono and Chinese Foreign Ministry Spokesperson Hua Chunying.")
+    findings = find_actors("", paragraphs_of(text), gaz)
+    assert [(m.surface, m.actor_id) for m in findings.mentions] == [
+        ("French Ministry of Foreign Affairs", "gov:FRA-foreign-ministry"),
+        ("Japan's Foreign Ministry", "gov:JPN-foreign-ministry"),
+        ("Ministry of Foreign Affairs of the Republic of Korea", "gov:KOR-foreign-ministry"),
+        ("U.S. Department of State", "gov:USA-department-of-state"), ("Japanese", "JPN"),
+        ("Taro Kono", "person:taro-kono"), ("Chinese Foreign Ministry", "gov:CHN-foreign-ministry"),
+        ("Hua Chunying", "person:hua-chunying")]
+    assert {a.actor_id: a.iso3 for a in findings.actors if a.kind == "person"} == {
+        "person:taro-kono": "JPN", "person:hua-chunying": "CHN"}
 
 
 def test_acronyms_match_only_in_their_case(gaz):
@@ -296,6 +329,10 @@ def test_dimension_rows(gaz):
     assert rows["org:un-security-council"].parent_id == "org:united-nations"
     assert rows["gov:USA-department-of-state"].iso3 == "USA"
     assert rows["gov:PHL"].name == "Government of the Philippines"
+    ministry = rows["gov:FRA-foreign-ministry"]
+    assert (ministry.name, ministry.kind, ministry.iso3, ministry.parent_id) == (
+        "Ministry of Foreign Affairs of France", "government", "FRA", "gov:FRA")
+    assert "gov:USA-foreign-ministry" not in rows  # the Department of State is its own entry
     assert all(a.parent_id is None or a.parent_id in rows for a in rows.values())
     assert {a.kind for a in rows.values()} == {"country", "organization", "group", "government", "region", "person"}
 

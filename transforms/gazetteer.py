@@ -19,9 +19,11 @@ import pycountry
 from statenotes.extractors.errors import ConfigError
 from statenotes.transforms.gazetteer_rules import (
     AmbiguousName,
+    GovernmentBody,
     GovernmentPhrases,
     PersonRules,
     ambiguous_names,
+    government_bodies,
     government_phrases,
     person_rules,
 )
@@ -61,6 +63,7 @@ class Gazetteer:
     context_requires: dict[str, frozenset[str]]
     ambiguous: dict[str, AmbiguousName]
     governments: GovernmentPhrases
+    bodies: tuple[GovernmentBody, ...]
     persons: PersonRules
     function_words: frozenset[str]
     us_state_before: re.Pattern[str]
@@ -117,12 +120,17 @@ def _compile(data: dict) -> Gazetteer:
         if entry.get("roles"):
             person_roles[actor_id] = frozenset(entry["roles"])
     articled = {code for code, o in data.get("country", {}).items() if o.get("article")}
+    bodies = government_bodies(data.get("government_body", []))
     for actor in [a for a in actors.values() if a.kind == "country"]:
         gov_id = f"gov:{actor.actor_id}"
+        the = "the " if actor.actor_id in articled else ""
         if gov_id not in actors:
-            the = "the " if actor.actor_id in articled else ""
             add_actor(Actor(gov_id, f"Government of {the}{actor.name}", "government",
                             actor.iso3, actor.actor_id))
+        for body in bodies:
+            if actor.actor_id not in body.skip:
+                add_actor(Actor(f"{gov_id}-{body.slug}", f"{body.name} of {the}{actor.name}", "government",
+                                actor.iso3, gov_id))
     surfaces += [(b, None, BLOCKER) for b in data.get("blockers", {}).get("surfaces", [])]
     for actor in actors.values():
         if actor.parent_id is not None and actor.parent_id not in actors:
@@ -135,12 +143,12 @@ def _compile(data: dict) -> Gazetteer:
     amb = data.get("ambiguity", {})
     states = "|".join(re.escape(s) for s in sorted(amb.get("us_states", []), key=len, reverse=True))
     persons = [a for a in actors.values() if a.kind == "person"]
-    ambiguous = ambiguous_names(data.get("ambiguous", []), {s.text for s in table})
+    ambiguous = ambiguous_names(data.get("ambiguous", []), amb.get("languages", []), {s.text for s in table})
     return Gazetteer(
         actors=actors, surfaces=table, exact=exact, folded=folded,
         surface_texts=frozenset(s.text for s in table if s.actor_id is not None),
         context_requires=context_requires, ambiguous=ambiguous,
-        governments=government_phrases(data["governments"]), persons=person_rules(data["persons"]),
+        governments=government_phrases(data["governments"]), bodies=bodies, persons=person_rules(data["persons"]),
         function_words=frozenset(amb.get("function_words", [])),
         us_state_before=re.compile(rf"(?:^|\W)(?:{states})(?:,|,? and|,? or) $"),
         us_state_after=re.compile(rf"^(?:,|,? and|,? or) (?:{states})(?!\w)"),

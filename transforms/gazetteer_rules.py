@@ -5,10 +5,13 @@ bodies ([governments], [[government_body]]), and how titles before persons' name
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
 from statenotes.transforms.textforms import fold, normalise
+
+BODY_KEYS = frozenset({"slug", "name", "before", "after", "skip"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +21,7 @@ class AmbiguousName:
     not_in_list_with_us_state: bool = False
     not_after_given_name: bool = False
     not_before_surname: bool = False
+    language: bool = False  # also a language's name: dropped where it is used as one
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +33,17 @@ class GovernmentPhrases:
 
 
 @dataclass(frozen=True, slots=True)
+class GovernmentBody:
+    """A body every country has ("Ministry of Foreign Affairs"), found by phrases around a country."""
+
+    slug: str  # actor ids are gov:<iso3>-<slug>
+    name: str  # actor names are "<name> of <country>"
+    before: tuple[str, ...]  # folded, longest first
+    after: tuple[str, ...]
+    skip: frozenset[str]  # countries whose body has its own entry (the U.S. Department of State)
+
+
+@dataclass(frozen=True, slots=True)
 class PersonRules:
     title_re: re.Pattern[str]
     office_words: frozenset[str]
@@ -37,7 +52,8 @@ class PersonRules:
     us_roles: tuple[str, ...]
 
 
-def ambiguous_names(entries: list[dict], texts: set[str]) -> dict[str, AmbiguousName]:
+def ambiguous_names(entries: list[dict], languages: list[str], texts: set[str]) -> dict[str, AmbiguousName]:
+    """[[ambiguous]] rules by surface, with `language` set for the [ambiguity] languages."""
     rules = {}
     for entry in map(dict, entries):
         surface = normalise(entry.pop("surface"))
@@ -45,7 +61,24 @@ def ambiguous_names(entries: list[dict], texts: set[str]) -> dict[str, Ambiguous
             raise ValueError(f"[[ambiguous]] {surface!r} is not a surface of any actor")
         rules[surface] = AmbiguousName(
             **{k: tuple(map(normalise, v)) if isinstance(v, list) else v for k, v in entry.items()})
+    for surface in map(normalise, languages):
+        if surface not in texts:
+            raise ValueError(f"[ambiguity] languages: {surface!r} is not a surface of any actor")
+        rules[surface] = dataclasses.replace(rules.get(surface, AmbiguousName()), language=True)
     return rules
+
+
+def government_bodies(entries: list[dict]) -> tuple[GovernmentBody, ...]:
+    def longest_first(phrases: list[str]) -> tuple[str, ...]:
+        return tuple(sorted((fold(normalise(p)) for p in phrases), key=len, reverse=True))
+
+    bodies = []
+    for entry in entries:
+        if unknown := set(entry) - BODY_KEYS:
+            raise ValueError(f"[[government_body]] {entry.get('slug')}: unknown keys {sorted(unknown)}")
+        bodies.append(GovernmentBody(entry["slug"], entry["name"], longest_first(entry.get("before", [])),
+                                     longest_first(entry.get("after", [])), frozenset(entry.get("skip", []))))
+    return tuple(bodies)
 
 
 def government_phrases(data: dict) -> GovernmentPhrases:

@@ -2,7 +2,7 @@
 
 Aho-Corasick finds every candidate; then, in order: whole words only, capitals as the surface has
 them, longest match wins, blockers and ambiguous names dropped, countries next to "government"
-turned into governments, and "ISIS/DAESH" merged into one mention.
+turned into governments (or their foreign ministries), and "ISIS/DAESH" merged into one mention.
 """
 
 from __future__ import annotations
@@ -18,6 +18,16 @@ _WORD_BEFORE = re.compile(r"(?:^|[\s(])([A-Z][\w'-]*|[A-Z]\.) $")
 _WORD_AFTER = re.compile(r" ([A-Z][\w'-]*)")
 # How far back to look for a U.S. state in a list ("Alabama, Georgia").
 US_STATE_LOOKBACK = 40
+# A demonym used as a language's name: "Spanish-language media", "French-speaking", or after "in",
+# "into", "speak"... as a list that ends the phrase ("in Spanish and French.", but not "in French
+# territory" or "in Russian, Chinese, and Iranian exercises").
+_LANGUAGE_NOUN = re.compile(
+    r"[- ](?:languages?|speaking|speakers?|translations?|interpretation|interpreters?|subtitles|versions?"
+    r"|text|editions?|lessons?|classes|courses?|teachers?|instruction|proficiency|fluency)(?![\w-])")
+_LANGUAGE_VERB = re.compile(
+    r"(?:^|\W)(?:in|into|speak|speaks|spoke|spoken|learn|learning|learned|teach|teaching|taught|study|"
+    r"studying|studied)\s(?:[A-Z][\w-]*(?:,|,? and|,? or)\s)*$")
+_LIST_ENDS = re.compile(r"(?:(?:,|,? and|,? or) [A-Z][\w-]*)*+(?![\w'-]| \w)")
 
 
 @dataclass(slots=True)
@@ -78,6 +88,9 @@ def _plausible(surface: Surface, norm: str, start: int, end: int, gaz: Gazetteer
     before, after = norm[:start], norm[end:]
     if any(before.endswith(p) for p in rule.not_after) or any(after.startswith(p) for p in rule.not_before):
         return False
+    if rule.language and (_LANGUAGE_NOUN.match(norm, end) or (
+            _LANGUAGE_VERB.search(before[-US_STATE_LOOKBACK:]) and _LIST_ENDS.match(norm, end))):
+        return False
     if rule.not_in_list_with_us_state and (
         gaz.us_state_before.search(before[-US_STATE_LOOKBACK:]) or gaz.us_state_after.match(after)
     ):
@@ -116,16 +129,37 @@ def _governments(hits: list[Hit], low: str, gaz: Gazetteer) -> None:
             hit.actor_id = gov_id
         else:
             listing = False
-            lead = next((p for p in phrases.before if before.endswith(p)), None)
-            if lead is not None and hit.surface.how != DEMONYM:
-                hit.start -= len(lead)
-                hit.actor_id = gov_id
-            tail = next((p for p in phrases.after if low.startswith(p, hit.end)
-                         and (hit.end + len(p) == len(low) or not low[hit.end + len(p)].isalnum())), None)
-            if tail is not None:
-                hit.end += len(tail)
-                hit.actor_id = gov_id
+            if not _body(hit, low, gaz):
+                lead = next((p for p in phrases.before if before.endswith(p)), None)
+                if lead is not None and hit.surface.how != DEMONYM:
+                    hit.start -= len(lead)
+                    hit.actor_id = gov_id
+                tail = _phrase_after(low, hit.end, phrases.after)
+                if tail is not None:
+                    hit.end += len(tail)
+                    hit.actor_id = gov_id
         previous = hit
+
+
+def _body(hit: Hit, low: str, gaz: Gazetteer) -> bool:
+    """"the French Ministry of Foreign Affairs", "the Ministry of Foreign Affairs of Japan"."""
+    for body in gaz.bodies:
+        if hit.actor_id in body.skip:
+            continue
+        lead = None if hit.surface.how == DEMONYM else next(
+            (p for p in body.before if low.endswith(p, 0, hit.start)), None)
+        tail = _phrase_after(low, hit.end, body.after)
+        if lead is not None or tail is not None:
+            hit.start -= len(lead or "")
+            hit.end += len(tail or "")
+            hit.actor_id = f"gov:{hit.actor_id}-{body.slug}"
+            return True
+    return False
+
+
+def _phrase_after(low: str, end: int, phrases: tuple[str, ...]) -> str | None:
+    return next((p for p in phrases if low.startswith(p, end)
+                 and (end + len(p) == len(low) or not low[end + len(p)].isalnum())), None)
 
 
 def _merge_slashed(hits: list[Hit], norm: str) -> list[Hit]:
