@@ -34,6 +34,24 @@ VIEW_SQL = {
         'SELECT CAST(date_trunc(\'month\', published_date) AS DATE) AS "month", '
         "count(*) AS count_notes FROM notes_latest GROUP BY ALL"
     ),
+    # Mentions of each note's latest version only: an edited note counts once.
+    "actor_mentions_by_month": (
+        "SELECT m.actor_id, a.name, a.kind, "
+        'CAST(date_trunc(\'month\', n.published_date) AS DATE) AS "month", '
+        "count(*) AS count_mentions, count(DISTINCT m.note_id) AS count_notes "
+        "FROM mentions AS m JOIN notes_latest AS n USING (note_id, version) "
+        "LEFT JOIN actors AS a USING (actor_id) GROUP BY ALL"
+    ),
+    "co_mentions": (
+        "WITH named AS (SELECT DISTINCT m.note_id, m.actor_id, n.published_date "
+        "FROM mentions AS m JOIN notes_latest AS n USING (note_id, version)) "
+        "SELECT x.actor_id AS actor_a, y.actor_id AS actor_b, ax.name AS name_a, ay.name AS name_b, "
+        "count(*) AS count_notes, min(x.published_date) AS first_published_date, "
+        "max(x.published_date) AS last_published_date "
+        "FROM named AS x JOIN named AS y ON x.note_id = y.note_id AND x.actor_id < y.actor_id "
+        "LEFT JOIN actors AS ax ON ax.actor_id = x.actor_id LEFT JOIN actors AS ay ON ay.actor_id = y.actor_id "
+        "GROUP BY ALL"
+    ),
 }
 
 

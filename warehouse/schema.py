@@ -226,6 +226,33 @@ VIEWS: dict[str, ViewSpec] = {
             ("count_notes", "Number of notes published that month."),
         ),
     ),
+    "actor_mentions_by_month": ViewSpec(
+        "actor_mentions_by_month",
+        "One row per actor and month of publication: how often the latest versions of that month's "
+        "notes mention the actor, and in how many notes.",
+        (
+            ("actor_id", "Actor mentioned (see actors)."),
+            ("name", "The actor's canonical name (from actors)."),
+            ("kind", "The actor's kind: country / organization / group / government / person / region."),
+            ("month", "First day of the month of the notes' published_date; null for notes without a date."),
+            ("count_mentions", "Mentions of the actor in those notes' titles and paragraphs."),
+            ("count_notes", "Notes mentioning the actor at least once."),
+        ),
+    ),
+    "co_mentions": ViewSpec(
+        "co_mentions",
+        "One row per pair of actors named in the same note (latest version), actor_a < actor_b: "
+        "in how many notes both are named.",
+        (
+            ("actor_a", "The pair's first actor_id, in sort order (see actors)."),
+            ("actor_b", "The pair's second actor_id, in sort order (see actors)."),
+            ("name_a", "actor_a's canonical name."),
+            ("name_b", "actor_b's canonical name."),
+            ("count_notes", "Notes whose latest version names both actors."),
+            ("first_published_date", "Earliest published_date among those notes."),
+            ("last_published_date", "Latest published_date among those notes."),
+        ),
+    ),
 }
 
 
