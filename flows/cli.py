@@ -27,6 +27,8 @@ BaseUrl = Annotated[Optional[str], typer.Option("--base-url", help="Site to craw
 DataDir = Annotated[Optional[Path], typer.Option("--data-dir", help="Data directory (env STATENOTES_DATA_DIR).")]
 CrawlDelay = Annotated[Optional[float], typer.Option("--crawl-delay", help="Least seconds between requests.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's and statenotes' logs.")]
+TaskRunnerOption = Annotated[Optional[str], typer.Option(
+    "--task-runner", help="Where parsing runs: thread or dask (env STATENOTES_TASK_RUNNER).")]
 
 
 def _quiet_prefect(verbose: bool) -> None:
@@ -63,17 +65,29 @@ def _run_with_progress(run):
 
 
 def _print_summary(summary) -> None:
-    table = Table(title=f"{summary.flow} {summary.start} .. {summary.end}", show_header=False)
+    table = Table(title=f"{summary.flow} {summary.window}".rstrip(), show_header=False)
     for label, value in [("site", summary.base_url), ("notes discovered", summary.discovered),
                          ("new", summary.new), ("updated", summary.updated), ("unchanged", summary.unchanged),
                          ("quarantined", len(summary.quarantined)), ("HTTP requests", summary.requests),
-                         ("seconds", f"{summary.seconds:.1f}"), ("warehouse", summary.db_path)]:
+                         ("seconds", f"{summary.seconds:.1f}"), ("warehouse", summary.db_path),
+                         ("report", summary.report_path or "-")]:
         table.add_row(label, str(value))
     out.print(table)
     for url, stage, reason in summary.quarantined[:10]:
         out.print(f"[yellow]quarantined[/] ({stage}) {url}: {reason}")
     if len(summary.quarantined) > 10:
         out.print(f"... and {len(summary.quarantined) - 10} more: statenotes sql \"select * from quarantine\"")
+
+
+def _backfill_request(start: date, end: date, site: str | None):
+    from pydantic import ValidationError
+
+    from statenotes.flows.parameters import BackfillRequest, request_problems
+
+    try:
+        return BackfillRequest(start=start, end=end, site=site)
+    except ValidationError as exc:
+        raise StatenotesError(request_problems(exc)) from None
 
 
 def _fail(exc: Exception) -> None:
@@ -85,27 +99,32 @@ def _fail(exc: Exception) -> None:
 def backfill(
     start: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="First listed date (inclusive).")],
     end: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="Last listed date (inclusive).")],
-    base_url: BaseUrl = None, data_dir: DataDir = None, crawl_delay: CrawlDelay = None, verbose: Verbose = False,
+    site: Annotated[Optional[str], typer.Option(help="www, 2017-2021, 2021-2025 or a URL.")] = None,
+    base_url: BaseUrl = None, data_dir: DataDir = None, crawl_delay: CrawlDelay = None,
+    task_runner: TaskRunnerOption = None, verbose: Verbose = False,
 ) -> None:
     """Load every media note listed between START and END."""
     _quiet_prefect(verbose)
     try:
-        settings = _settings(base_url=base_url, data_dir=data_dir, crawl_delay_s=crawl_delay)
+        settings = _settings(base_url=base_url, data_dir=data_dir, crawl_delay_s=crawl_delay,
+                             task_runner=task_runner)
+        request = _backfill_request(start.date(), end.date(), site)
         from statenotes.flows.pipeline import backfill as backfill_flow
 
-        summary = _run_with_progress(lambda: backfill_flow(start.date(), end.date(), settings=settings))
-    except (StatenotesError, ValueError) as exc:
+        summary = _run_with_progress(lambda: backfill_flow(request, settings=settings))
+    except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
 
 
 @app.command()
 def run(base_url: BaseUrl = None, data_dir: DataDir = None, crawl_delay: CrawlDelay = None,
-        verbose: Verbose = False) -> None:
+        task_runner: TaskRunnerOption = None, verbose: Verbose = False) -> None:
     """The nightly run: notes listed since the last successful run (minus an overlap)."""
     _quiet_prefect(verbose)
     try:
-        settings = _settings(base_url=base_url, data_dir=data_dir, crawl_delay_s=crawl_delay)
+        settings = _settings(base_url=base_url, data_dir=data_dir, crawl_delay_s=crawl_delay,
+                             task_runner=task_runner)
         from statenotes.flows.pipeline import nightly
 
         summary = _run_with_progress(lambda: nightly(settings=settings))
@@ -164,8 +183,8 @@ def demo(data_dir: DataDir = None, verbose: Verbose = False) -> None:
             out.print(f"Offline mirror of state.gov serving at {site.base_url}")
             settings = _settings(base_url=site.base_url, data_dir=data_dir, crawl_delay_s=0.0,
                                  requests_per_minute=0)
-            summary = _run_with_progress(
-                lambda: backfill_flow(DEMO_START, datetime.now(UTC).date(), settings=settings))
+            request = _backfill_request(DEMO_START, datetime.now(UTC).date(), None)
+            summary = _run_with_progress(lambda: backfill_flow(request, settings=settings))
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)

@@ -1,10 +1,15 @@
-"""What happens to one page, composed from the stages: fetch -> archive -> parse -> transform.
+"""What happens to pages, composed from the stages: fetch -> archive (network side, in the flow's
+process) and parse -> transform (pure, on any worker).
 
-Plain functions (no Prefect), so they are tested directly and reused by the flows and `extract`."""
+The two halves meet in `RawPage`, plain picklable values, so parsing can run on Dask workers while
+every request stays with the one Fetcher that keeps the crawl delay. Plain functions (no Prefect),
+tested directly and reused by the flows, `reprocess` and `extract`."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -12,13 +17,33 @@ from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.errors import FetchError, ParseError
 from statenotes.extractors.http import Fetcher
 from statenotes.extractors.parse import PARSER_VERSION, parse_note
-from statenotes.extractors.records import FetchedPage, MediaNote
-from statenotes.transforms.actors import Gazetteer, find_actors
+from statenotes.extractors.records import MediaNote
+from statenotes.transforms.actors import Gazetteer, find_actors, load_gazetteer
 from statenotes.transforms.paragraphs import normalise_body
 from statenotes.transforms.records import ActorFindings, NoteBody
 from statenotes.warehouse.records import LoadedNote, QuarantineItem
 
 log = logging.getLogger(__name__)
+
+STAGE_FETCH = "fetch"
+STAGE_PARSE = "parse"
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """A page's bytes as fetched (or read back from the raw archive), with where they came from."""
+
+    url: str
+    raw_sha256: str
+    fetched_at: datetime
+    content_type: str | None
+    body: bytes
+
+
+@dataclass(slots=True)
+class FetchedBatch:
+    pages: list[RawPage] = field(default_factory=list)
+    quarantined: list[QuarantineItem] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -42,37 +67,53 @@ def transform_page(body: bytes, url: str, content_type: str | None,
     return note, note_body, findings
 
 
-def load_page(page: FetchedPage, raw_sha256: str, gazetteer: Gazetteer) -> LoadedNote:
+def load_page(page: RawPage, gazetteer: Gazetteer) -> LoadedNote:
     note, note_body, findings = transform_page(page.body, page.url, page.content_type, gazetteer)
     return LoadedNote(note=note, body=note_body, findings=findings, url=page.url,
-                      fetched_at=page.fetched_at, raw_sha256=raw_sha256, parser_version=PARSER_VERSION)
+                      fetched_at=page.fetched_at, raw_sha256=page.raw_sha256, parser_version=PARSER_VERSION)
 
 
-def process_urls(urls: list[str], fetcher: Fetcher, archive: RawArchive, gazetteer: Gazetteer,
-                 on_page=lambda: None) -> BatchOutcome:
-    """Fetch, archive, parse and transform each URL; a failing page is quarantined, never fatal."""
-    outcome = BatchOutcome()
-    for url in urls:
+def fetch_pages(urls: list[str], fetcher: Fetcher, archive: RawArchive, concurrency: int = 1,
+                on_page: Callable[[], None] = lambda: None) -> FetchedBatch:
+    """Fetch each URL (at most `concurrency` in flight; the fetcher still spaces request starts by
+    the crawl delay) and keep its body in the raw archive before anything reads it. A page that
+    cannot be fetched is quarantined, never fatal. Results keep the order of `urls`."""
+
+    def fetch_one(url: str) -> RawPage | QuarantineItem:
         try:
             page = fetcher.fetch_page(url)
         except FetchError as exc:
             log.warning("quarantined (fetch) %s: %s", url, exc.reason)
-            outcome.quarantined.append(QuarantineItem(url=url, stage="fetch", reason=exc.reason,
-                                                      raw_sha256=None, seen_at=datetime.now(UTC)))
+            return QuarantineItem(url=url, stage=STAGE_FETCH, reason=exc.reason, raw_sha256=None,
+                                  seen_at=datetime.now(UTC))
+        finally:
             on_page()
-            continue
-        # The raw page is kept before anything tries to read it.
         raw_sha = archive.put(page.body, page.sha256)
+        return RawPage(url=url, raw_sha256=raw_sha, fetched_at=page.fetched_at,
+                       content_type=page.content_type, body=page.body)
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="fetch") as pool:
+        results = list(pool.map(fetch_one, urls))
+    batch = FetchedBatch()
+    for result in results:
+        (batch.pages if isinstance(result, RawPage) else batch.quarantined).append(result)
+    return batch
+
+
+def parse_pages(pages: list[RawPage], gazetteer: Gazetteer | None = None) -> BatchOutcome:
+    """Parse and transform each page; a page that is not a release is quarantined with its reason."""
+    gazetteer = gazetteer or load_gazetteer()  # loaded once per process, also on a Dask worker
+    outcome = BatchOutcome()
+    for page in pages:
         try:
-            outcome.loaded.append(load_page(page, raw_sha, gazetteer))
+            outcome.loaded.append(load_page(page, gazetteer))
         except ParseError as exc:
-            log.warning("quarantined (parse) %s: %s", url, exc.reason)
-            outcome.quarantined.append(QuarantineItem(url=url, stage="parse", reason=exc.reason,
-                                                      raw_sha256=raw_sha, seen_at=page.fetched_at))
+            log.warning("quarantined (parse) %s: %s", page.url, exc.reason)
+            outcome.quarantined.append(QuarantineItem(url=page.url, stage=STAGE_PARSE, reason=exc.reason,
+                                                      raw_sha256=page.raw_sha256, seen_at=page.fetched_at))
         except Exception as exc:  # a parser bug must not stop the run; the raw page is safe
-            log.exception("quarantined (internal error) %s", url)
+            log.exception("quarantined (internal error) %s", page.url)
             outcome.quarantined.append(QuarantineItem(
-                url=url, stage="parse", reason=f"internal error: {exc.__class__.__name__}: {exc}",
-                raw_sha256=raw_sha, seen_at=page.fetched_at))
-        on_page()
+                url=page.url, stage=STAGE_PARSE, reason=f"internal error: {exc.__class__.__name__}: {exc}",
+                raw_sha256=page.raw_sha256, seen_at=page.fetched_at))
     return outcome

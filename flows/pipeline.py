@@ -1,142 +1,118 @@
-"""Prefect flows: `backfill` (a date range), `nightly` (incremental from the watermark).
+"""Prefect flows: `backfill` (a window of listed dates), `nightly` (incremental from the watermark)
+and `reprocess` (the raw archive parsed again, without the network).
 
-Flows only compose. Tasks wrap the stage functions and work on batches of pages, not one task per
-page; only the network-facing task retries."""
+Flows only compose. Fetching happens in the flow's process; parsing is submitted to the task
+runner the settings choose (threads, or Dask) while the next batch downloads. The run's lake
+transaction and DuckDB file land together at the end: a run that fails leaves the warehouse as it
+was and records nothing."""
 
 from __future__ import annotations
 
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import flow, get_run_logger
 
 from statenotes.extractors.archive import RawArchive
-from statenotes.extractors.discover import discover_from_listing
 from statenotes.extractors.http import Fetcher
-from statenotes.extractors.records import FetchRecord, NoteRef
 from statenotes.flows import progress
-from statenotes.flows.pages import BatchOutcome, process_urls
+from statenotes.flows.parameters import BackfillRequest
+from statenotes.flows.pages import BatchOutcome
+from statenotes.flows.reprocess import archived_pages, read_pages
+from statenotes.flows.runners import parse_runner
 from statenotes.flows.settings import Settings, load_settings
-from statenotes.transforms.actors import gazetteer_actors, load_gazetteer
+from statenotes.flows.summary import RunSummary, publish_artifacts, top_actors
+from statenotes.flows.tasks import commit_and_publish, discover_notes, fetch_batch, fetch_log, parse_batch, retrying
 from statenotes.warehouse.lake import Lake
-from statenotes.warehouse.publish import publish
-from statenotes.warehouse.records import RUN_SUCCESS, FetchLog, RunRecord
-from statenotes.warehouse.rows import actor_table, note_tables
 
-SITE_URLS = {
-    "www": "https://www.state.gov",
-    "2017-2021": "https://2017-2021.state.gov",
-    "2021-2025": "https://2021-2025.state.gov",
-}
+log = logging.getLogger(__name__)
+
+REPORT_FILENAME = "report.html"  # written beside the DuckDB file after every run
 
 
-@dataclass(slots=True)
-class RunSummary:
-    run_id: str
-    flow: str
-    start: date
-    end: date
-    base_url: str
-    discovered: int = 0
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    quarantined: list[tuple[str, str, str]] = field(default_factory=list)  # url, stage, reason
-    requests: int = 0
-    bytes: int = 0
-    seconds: float = 0.0
-    db_path: str = ""
-
-    def counts(self) -> dict[str, int]:
-        return {"discovered": self.discovered, "new": self.new, "updated": self.updated,
-                "unchanged": self.unchanged, "quarantined": len(self.quarantined),
-                "requests": self.requests, "bytes": self.bytes}
+def _new_summary(flow_name: str, start: date | None, end: date | None, settings: Settings) -> RunSummary:
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    return RunSummary(run_id=run_id, flow=flow_name, start=start, end=end, base_url=settings.base_url)
 
 
-@task(retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
-def discover_notes(fetcher: Fetcher, settings: Settings, start: date, end: date) -> list[NoteRef]:
-    refs = list(discover_from_listing(
-        lambda url: fetcher.fetch_page(url).body, settings.base_url, start, end,
-        frozenset(settings.release_types) or None))
-    get_run_logger().info("discovered %d notes listed %s..%s at %s", len(refs), start, end, settings.base_url)
-    return refs
+def _batches(items: list, size: int) -> list[list]:
+    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-@task(cache_policy=NO_CACHE)
-def process_batch(urls: list[str], fetcher: Fetcher, archive: RawArchive, gazetteer) -> BatchOutcome:
-    reporter = progress.current()
-    return process_urls(urls, fetcher, archive, gazetteer, on_page=reporter.advance)
+def _finish(summary: RunSummary, outcome: BatchOutcome, settings: Settings) -> RunSummary:
+    """After the commit: the report, the lake's replica and the artifacts. The run has succeeded
+    by now, so a failure here is logged, not raised (the next run redoes all three)."""
+    from statenotes.flows.report import write_report
+    from statenotes.warehouse.replica import replicate
 
-
-def fetch_log(record: FetchRecord) -> FetchLog:
-    return FetchLog(url=record.url, status=record.status, etag=record.etag, last_modified=record.last_modified,
-                    bytes=record.bytes, sha256=record.sha256, elapsed_ms=record.elapsed_ms, error=record.error,
-                    fetched_at=record.fetched_at)
-
-
-@task(cache_policy=NO_CACHE)
-def load_and_publish(summary: RunSummary, outcome: BatchOutcome, fetcher: Fetcher, settings: Settings,
-                     gazetteer, started_at: datetime, parameters: dict) -> RunSummary:
-    lake = Lake(settings.lake_dir)
-    with lake.transaction() as tx:
-        counts = tx.merge_notes(note_tables(outcome.loaded, summary.run_id))
-        tx.upsert_actors(actor_table(gazetteer_actors(gazetteer)))
-        tx.append_fetches([fetch_log(r) for r in fetcher.log], summary.run_id)
-        tx.upsert_quarantine(outcome.quarantined)
-        tx.clear_quarantine(sorted({n.url for n in outcome.loaded}))
-        summary.new, summary.updated, summary.unchanged = counts.new, counts.updated, counts.unchanged
-        summary.requests = fetcher.request_count
-        summary.bytes = sum(r.bytes for r in fetcher.log)
-        tx.append_run(RunRecord(
-            run_id=summary.run_id, flow=summary.flow, started_at=started_at, status=RUN_SUCCESS,
-            finished_at=datetime.now(UTC), counts=summary.counts(),
-            parameters={**parameters, "start": summary.start.isoformat(), "end": summary.end.isoformat(),
-                        "base_url": summary.base_url}))
-    publish(lake, settings.db_path)
-    summary.db_path = str(settings.db_path)
+    logger = get_run_logger()
+    summary.top_actors = top_actors(outcome.loaded)
+    try:
+        summary.report_path = str(write_report(settings.db_path, settings.data_dir / REPORT_FILENAME))
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        logger.warning("report not written (%s: %s); `statenotes report` retries it", type(exc).__name__, exc)
+    if settings.lake_replica_uri:
+        try:
+            copied = replicate(Lake(settings.lake_dir), settings.lake_replica_uri)
+            logger.info("lake copied to %s (%d files changed)", settings.lake_replica_uri, copied)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("lake not copied to %s (%s: %s); the next run retries",
+                           settings.lake_replica_uri, type(exc).__name__, exc)
+    try:
+        publish_artifacts(summary)
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("artifacts not created (%s: %s)", type(exc).__name__, exc)
+    logger.info("run %s: %s", summary.run_id, summary.counts())
     return summary
 
 
-def _run(flow_name: str, start: date, end: date, settings: Settings, parameters: dict) -> RunSummary:
+def _crawl(flow_name: str, start: date, end: date, settings: Settings, parameters: dict) -> RunSummary:
     logger = get_run_logger()
-    if start > end:
-        raise ValueError(f"start {start} is after end {end}")
     started_at, clock = datetime.now(UTC), time.monotonic()
-    run_id = f"{started_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-    summary = RunSummary(run_id=run_id, flow=flow_name, start=start, end=end, base_url=settings.base_url)
-    gazetteer = load_gazetteer()
-    archive = RawArchive(settings.raw_dir)
-    outcome = BatchOutcome()
-    with Fetcher(settings.fetch_policy()) as fetcher:
-        refs = discover_notes(fetcher, settings, start, end)
+    summary = _new_summary(flow_name, start, end, settings)
+    logger.info("%s %s: notes listed %s..%s at %s into %s", flow_name, summary.run_id, start, end,
+                settings.base_url, settings.data_dir)
+    archive, outcome = RawArchive(settings.raw_dir), BatchOutcome()
+    with Fetcher(settings.fetch_policy()) as fetcher, parse_runner(settings) as runner:
+        refs = retrying(discover_notes, settings)(fetcher, settings, start, end)
         summary.discovered = len(refs)
         progress.current().add_total(len(refs))
-        urls = [ref.url for ref in refs]
-        for i in range(0, len(urls), settings.batch_size):
-            outcome.extend(process_batch(urls[i:i + settings.batch_size], fetcher, archive, gazetteer))
-        summary.quarantined = [(q.url, q.stage, q.reason) for q in outcome.quarantined]
-        summary = load_and_publish(summary, outcome, fetcher, settings, gazetteer, started_at, parameters)
-    summary.seconds = round(time.monotonic() - clock, 3)
-    logger.info("run %s: %s", run_id, summary.counts())
-    return summary
+        parsing = []
+        for urls in _batches([ref.url for ref in refs], settings.batch_size):
+            fetched = retrying(fetch_batch, settings)(urls, fetcher, archive, settings.http_concurrency)
+            outcome.quarantined.extend(fetched.quarantined)
+            if fetched.pages:  # parsed on the runner while the next batch downloads
+                parsing.append(runner.submit(parse_batch, {"pages": fetched.pages}))
+        for future in parsing:
+            outcome.extend(future.result())
+        fetches = [fetch_log(record) for record in fetcher.log]
+    summary.requests, summary.bytes = len(fetches), sum(f.bytes or 0 for f in fetches)
+    summary.quarantined = [(q.url, q.stage, q.reason) for q in outcome.quarantined]
+    parameters = {**parameters, "start": start.isoformat(), "end": end.isoformat(), "base_url": settings.base_url}
+    summary = commit_and_publish(summary, outcome, fetches, settings, started_at, parameters, clock)
+    return _finish(summary, outcome, settings)
 
 
-def _resolve(settings: Settings | None, site: str | None) -> Settings:
+def _resolve(settings: Settings | None, base_url: str | None = None) -> Settings:
     settings = settings or load_settings()
-    if site:
-        settings = settings.model_copy(update={"base_url": SITE_URLS.get(site, site).rstrip("/")})
-    return settings
+    return settings.model_copy(update={"base_url": base_url}) if base_url else settings
 
 
 @flow(name="backfill", log_prints=False)
-def backfill(start: date, end: date, site: str | None = None, settings: Settings | None = None) -> RunSummary:
-    """Load every media note listed between `start` and `end` (inclusive)."""
-    settings = _resolve(settings, site)
-    return _run("backfill", start, end, settings, {"start": start, "end": end, "site": site})
+def backfill(request: BackfillRequest, settings: Settings | None = None) -> RunSummary:
+    """Load every media note listed between `request.start` and `request.end` (inclusive).
+
+    Args:
+        request: The window of listed dates, and optionally another site.
+        settings: Leave empty: the settings of the process that runs the flow
+            (config/settings.toml, then STATENOTES_* environment variables).
+    """
+    request = BackfillRequest.model_validate(request)
+    settings = _resolve(settings, request.base_url)
+    parameters = {"site": request.site, "discovery": request.discovery.value}
+    return _crawl("backfill", request.start, request.end, settings, parameters)
 
 
 def nightly_window(lake: Lake, today: date, lookback_days: int, overlap_days: int) -> tuple[date, date]:
@@ -150,11 +126,52 @@ def nightly_window(lake: Lake, today: date, lookback_days: int, overlap_days: in
 
 @flow(name="nightly", log_prints=False)
 def nightly(settings: Settings | None = None) -> RunSummary:
-    """The incremental run: everything listed since the watermark (minus an overlap)."""
-    settings = _resolve(settings, None)
+    """The incremental run: everything listed since the watermark (minus an overlap).
+
+    Args:
+        settings: Leave empty: the settings of the process that runs the flow.
+    """
+    settings = _resolve(settings)
     start, end = nightly_window(Lake(settings.lake_dir), datetime.now(UTC).date(),
                                 settings.lookback_days, settings.overlap_days)
-    return _run("nightly", start, end, settings, {"start": start, "end": end})
+    return _crawl("nightly", start, end, settings, {})
+
+
+@flow(name="reprocess", log_prints=False)
+def reprocess(settings: Settings | None = None) -> RunSummary:
+    """Parse every archived note page again (after a parser or gazetteer change), without the network.
+
+    Args:
+        settings: Leave empty: the settings of the process that runs the flow.
+    """
+    logger = get_run_logger()
+    settings = _resolve(settings)
+    started_at, clock = datetime.now(UTC), time.monotonic()
+    summary = _new_summary("reprocess", None, None, settings)
+    archive, outcome = RawArchive(settings.raw_dir), BatchOutcome()
+    candidates = archived_pages(Lake(settings.lake_dir))
+    summary.discovered = len(candidates)
+    logger.info("reprocess %s: %d archived pages under %s", summary.run_id, len(candidates), settings.raw_dir)
+    progress.current().add_total(len(candidates))
+    unreadable: list[str] = []
+    with parse_runner(settings) as runner:
+        parsing = []
+        for batch in _batches(candidates, settings.batch_size):
+            pages, problems = read_pages(batch, archive)
+            unreadable += problems
+            if pages:
+                parsing.append(runner.submit(parse_batch, {"pages": pages}))
+        for future in parsing:
+            result = future.result()
+            progress.current().advance(len(result.loaded) + len(result.quarantined))
+            outcome.extend(result)
+    if unreadable:
+        logger.warning("%d pages have no readable raw copy and keep their loaded versions: %s",
+                       len(unreadable), "; ".join(unreadable[:5]))
+    summary.quarantined = [(q.url, q.stage, q.reason) for q in outcome.quarantined]
+    summary = commit_and_publish(summary, outcome, [], settings, started_at,
+                                 {"unreadable": len(unreadable)}, clock)
+    return _finish(summary, outcome, settings)
 
 
 logging.getLogger("statenotes").addHandler(logging.NullHandler())

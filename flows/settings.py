@@ -7,7 +7,8 @@ import os
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
@@ -37,6 +38,34 @@ class Settings(BaseModel):
     lookback_days: int = Field(ge=1)
     overlap_days: int = Field(ge=0)
     batch_size: int = Field(ge=1)
+    nightly_cron: str = Field("0 6 * * *", description="When the nightly deployment runs (cron).")
+    nightly_timezone: str = Field("UTC", description="Time zone of nightly_cron.")
+    http_concurrency: int = Field(2, ge=1, description="Requests in flight at once, per run.")
+    task_retries: int = Field(2, ge=0, description="Retries of the network-facing tasks.")
+    task_retry_delay_s: float = Field(10.0, ge=0)
+    task_runner: Literal["thread", "dask"] = Field("thread", description="Where parsing runs.")
+    dask_address: str = Field("", description="A running Dask scheduler; empty: a LocalCluster.")
+    lake_replica_uri: str = Field("", description="fsspec URI the lake is copied to after each run.")
+
+    @field_validator("nightly_cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from prefect.client.schemas.schedules import CronSchedule
+
+        try:
+            CronSchedule(cron=value)
+        except ValueError as exc:
+            raise ValueError(f"not a cron line: {value!r}") from exc
+        return value
+
+    @field_validator("nightly_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (an IANA name like 'UTC' or 'America/New_York')") from exc
+        return value
 
     @field_validator("base_url")
     @classmethod

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import duckdb
 import pytest
 
+from statenotes.flows.parameters import BackfillRequest
 from statenotes.flows.pipeline import backfill
 from statenotes.flows.settings import load_settings
 from statenotes.mirror.faults import FaultPlan
@@ -17,7 +18,7 @@ from statenotes.mirror.site import load_sample_notes
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 MARKER = re.compile(r"^(begin|end)\s+text\s*[:.]?$", re.IGNORECASE)
-EVERYTHING = (date(2000, 1, 1), date(2030, 12, 31))
+EVERYTHING = BackfillRequest(start=date(2000, 1, 1), end=datetime.now(UTC).date())
 # Tables whose content depends only on what was crawled (fetches and runs grow with every run).
 CONTENT_TABLES = ("notes", "paragraphs", "mentions", "actors", "quarantine")
 
@@ -43,7 +44,7 @@ def loaded(tmp_path_factory):
     """One backfill of the whole mirror; yields (summary, db_path)."""
     data_dir = tmp_path_factory.mktemp("warehouse")
     with MirrorServer() as site:
-        summary = backfill(*EVERYTHING, settings=settings_for(site, data_dir))
+        summary = backfill(EVERYTHING, settings=settings_for(site, data_dir))
         yield site, summary, data_dir
 
 
@@ -92,7 +93,7 @@ def test_the_warehouse_documents_itself(loaded):
 def test_a_second_backfill_changes_nothing(loaded):
     site, _, data_dir = loaded
     before = table_contents(data_dir / "statenotes.duckdb")
-    summary = backfill(*EVERYTHING, settings=settings_for(site, data_dir))
+    summary = backfill(EVERYTHING, settings=settings_for(site, data_dir))
     assert (summary.new, summary.updated, summary.unchanged) == (0, 0, len(load_sample_notes()))
     assert table_contents(data_dir / "statenotes.duckdb") == before
     with duckdb.connect(str(data_dir / "statenotes.duckdb"), read_only=True) as con:
@@ -104,7 +105,7 @@ def test_faults_lose_nothing_and_duplicate_nothing(loaded, tmp_path):
     faults = FaultPlan(rate_429=0.1, rate_503=0.1, rate_reset=0.1, rate_truncate=0.1, retry_after=1,
                        max_faults_per_path=2, seed=7)
     with MirrorServer(faults=faults) as site:
-        summary = backfill(*EVERYTHING, settings=settings_for(site, tmp_path))
+        summary = backfill(EVERYTHING, settings=settings_for(site, tmp_path))
         assert faults.history(), "the plan injected no fault: the test would prove nothing"
     assert summary.quarantined == [] and summary.new == len(load_sample_notes())
     faulty, clean = table_contents(tmp_path / "statenotes.duckdb"), table_contents(clean_dir / "statenotes.duckdb")

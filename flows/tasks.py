@@ -1,0 +1,112 @@
+"""The Prefect tasks the flows compose. Each wraps stage functions and works on a batch of pages.
+
+Network-facing tasks (discovery, fetching) run in the flow's process and retry (settings
+task_retries); they carry the tag `statenotes-http`, so an operator can cap requests across
+concurrent runs with a Prefect tag concurrency limit. Parsing is pure and does not retry."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+from urllib.parse import urlsplit
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.tasks import Task
+
+from statenotes.extractors.archive import RawArchive
+from statenotes.extractors.discover import discover_from_listing
+from statenotes.extractors.http import Fetcher
+from statenotes.extractors.records import FetchRecord, NoteRef
+from statenotes.flows import progress
+from statenotes.flows.pages import BatchOutcome, FetchedBatch, RawPage, fetch_pages, parse_pages
+from statenotes.flows.settings import Settings
+from statenotes.flows.summary import RunSummary
+from statenotes.transforms.actors import gazetteer_actors, load_gazetteer
+from statenotes.warehouse.lake import Lake
+from statenotes.warehouse.publish import PreparedFile, discard, install, prepare
+from statenotes.warehouse.records import RUN_SUCCESS, FetchLog, RunRecord
+from statenotes.warehouse.rows import actor_table, note_tables
+
+HTTP_TAG = "statenotes-http"
+
+
+def retrying(task_: Task, settings: Settings) -> Task:
+    return task_.with_options(retries=settings.task_retries, retry_delay_seconds=settings.task_retry_delay_s)
+
+
+@task(name="discover", cache_policy=NO_CACHE, tags=[HTTP_TAG])
+def discover_notes(fetcher: Fetcher, settings: Settings, start: date, end: date) -> list[NoteRef]:
+    logger = get_run_logger()
+    parts = urlsplit(settings.base_url)
+    delay = fetcher.crawl_delay_for(f"{parts.scheme}://{parts.netloc}")
+    refs = list(discover_from_listing(
+        lambda url: fetcher.fetch_page(url).body, settings.base_url, start, end,
+        frozenset(settings.release_types) or None))
+    logger.info("discovered %d notes listed %s..%s at %s", len(refs), start, end, settings.base_url)
+    if not refs:
+        logger.warning("no note listed %s..%s at %s with types %s: if notes are expected, open the "
+                       "listing page in a browser and check base_url and release_types",
+                       start, end, settings.base_url, settings.release_types)
+    elif delay:
+        logger.info("crawl delay %.1f s: fetching %d pages takes at least %.0f min",
+                    delay, len(refs), len(refs) * delay / 60)
+    return refs
+
+
+@task(name="fetch-pages", cache_policy=NO_CACHE, tags=[HTTP_TAG])
+def fetch_batch(urls: list[str], fetcher: Fetcher, archive: RawArchive, concurrency: int) -> FetchedBatch:
+    batch = fetch_pages(urls, fetcher, archive, concurrency, on_page=progress.current().advance)
+    if batch.quarantined:
+        reasons = sorted({q.reason for q in batch.quarantined})
+        get_run_logger().warning("%d of %d pages could not be fetched (%s); they are quarantined and "
+                                 "retried next run", len(batch.quarantined), len(urls), "; ".join(reasons[:3]))
+    return batch
+
+
+@task(name="parse-pages", cache_policy=NO_CACHE)
+def parse_batch(pages: list[RawPage]) -> BatchOutcome:
+    outcome = parse_pages(pages)
+    if outcome.quarantined:
+        get_run_logger().warning(
+            "%d of %d pages are not loadable releases: %s", len(outcome.quarantined), len(pages),
+            "; ".join(f"{q.url} ({q.reason})" for q in outcome.quarantined[:3]))
+    return outcome
+
+
+def fetch_log(record: FetchRecord) -> FetchLog:
+    return FetchLog(url=record.url, status=record.status, etag=record.etag, last_modified=record.last_modified,
+                    bytes=record.bytes, sha256=record.sha256, elapsed_ms=record.elapsed_ms, error=record.error,
+                    fetched_at=record.fetched_at)
+
+
+@task(name="commit-and-publish", cache_policy=NO_CACHE)
+def commit_and_publish(summary: RunSummary, outcome: BatchOutcome, fetches: list[FetchLog], settings: Settings,
+                       started_at: datetime, parameters: dict, clock_start: float) -> RunSummary:
+    """One lake transaction for the whole run, its DuckDB file built from the staged lake before
+    the commit point and swapped in after it: any failure up to the commit changes nothing."""
+    prepared: list[PreparedFile] = []
+    lake = Lake(settings.lake_dir)
+    try:
+        with lake.transaction(before_commit=lambda files: prepared.append(prepare(files, settings.db_path))) as tx:
+            counts = tx.merge_notes(note_tables(outcome.loaded, summary.run_id))
+            tx.upsert_actors(actor_table(gazetteer_actors(load_gazetteer())))
+            if fetches:
+                tx.append_fetches(fetches, summary.run_id)
+            tx.upsert_quarantine(outcome.quarantined)
+            tx.clear_quarantine(sorted({n.url for n in outcome.loaded}))
+            summary.new, summary.updated, summary.unchanged = counts.new, counts.updated, counts.unchanged
+            summary.seconds = round(time.monotonic() - clock_start, 3)
+            tx.append_run(RunRecord(
+                run_id=summary.run_id, flow=summary.flow, started_at=started_at, status=RUN_SUCCESS,
+                finished_at=datetime.now(UTC), counts=summary.counts(), parameters=parameters))
+    except BaseException:
+        for item in prepared:
+            discard(item)
+        raise
+    install(prepared[-1])
+    summary.db_path = str(settings.db_path)
+    get_run_logger().info("published %s: %d new, %d updated, %d unchanged, %d quarantined",
+                          settings.db_path, summary.new, summary.updated, summary.unchanged,
+                          len(summary.quarantined))
+    return summary
