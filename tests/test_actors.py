@@ -310,6 +310,19 @@ def test_an_office_word_with_a_possessive_stays_in_the_title(gaz):
         ("Kelley Currie", "Ambassador-at-Large for Global Women's Issues")]
 
 
+def test_a_person_keeps_one_id_however_the_note_names_them(gaz):
+    for text in ("Mexican President Andrés Manuel López Obrador met President López Obrador's cabinet.",
+                 "President López Obrador spoke; Mexican President Andrés Manuel López Obrador agreed."):
+        findings = find_actors("", paragraphs_of(text), gaz)
+        persons = [a for a in findings.actors if a.kind == "person"]
+        assert [(p.actor_id, p.name, p.iso3) for p in persons] == [
+            ("person:andres-manuel-lopez-obrador", "Andrés Manuel López Obrador", "MEX")]
+        assert sorted(surfaces(findings, persons[0].actor_id)) == ["Andrés Manuel López Obrador", "López Obrador"]
+    # Across notes: a known leader named by surname alone is the one named in full elsewhere.
+    assert ids("President Putin spoke.", gaz) == ids("Russian President Vladimir Putin spoke.", gaz)[1:] == [
+        "person:vladimir-putin"]
+
+
 def test_a_persons_span_is_never_a_country(gaz, tmp_path):
     custom = tmp_path / "gazetteer.toml"
     custom.write_text(BUNDLED.read_text(encoding="utf-8") + (

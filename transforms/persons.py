@@ -105,11 +105,36 @@ def _identify(people: dict[str, _Person], gaz: Gazetteer, printed: str) -> str:
     if person_id is None:
         words = [w for w in key.split() if not INITIAL.fullmatch(w.upper())]
         person_id = next((pid for pid, p in people.items() if key in p.surfaces
-                          or _first_last(p.surfaces) & {(words[0], words[-1])}), None)
+                          or _first_last(p.surfaces) & {(words[0], words[-1])}
+                          or any(_ends_with(s, key) or _ends_with(key, s) for s in p.surfaces)), None)
     if person_id is None:
-        person_id = "person:" + re.sub(r"[^a-z0-9]+", "-", ascii_variant(" ".join(words))).strip("-")
+        person_id = _slug(printed)
     _register(people, gaz, person_id, printed)
     return person_id
+
+
+def _slug(printed: str) -> str:
+    words = [w for w in fold(normalise(printed)).split() if not INITIAL.fullmatch(w.upper())]
+    return "person:" + re.sub(r"[^a-z0-9]+", "-", ascii_variant(" ".join(words))).strip("-")
+
+
+def _by_fullest_name(people: dict[str, _Person], mentions: list[_Mention], gaz: Gazetteer) -> None:
+    """A person the gazetteer does not know takes the id and name of their fullest printed name,
+    wherever in the note it comes ("President López Obrador ... Andrés Manuel López Obrador")."""
+    for person_id in [pid for pid in people if pid not in gaz.actors]:
+        fullest = max(people[person_id].printed, key=lambda name: len(name.split()))
+        new_id = _slug(fullest)
+        if new_id != person_id and new_id not in people:
+            people[new_id] = people.pop(person_id)
+            people[new_id].name = fullest
+            for mention in mentions:
+                if mention.person_id == person_id:
+                    mention.person_id = new_id
+
+
+def _ends_with(longer: str, shorter: str) -> bool:
+    """"andrés manuel lópez obrador" ends with "lópez obrador": a two-word surname is the same person."""
+    return " " in shorter and longer.endswith(" " + shorter)
 
 
 def _first_last(surfaces: set[str]) -> set[tuple[str, str]]:
@@ -169,6 +194,7 @@ def _finish(
     hits: dict[int, list[Hit]], norms: dict[int, str], gaz: Gazetteer,
 ) -> tuple[list[ActorMention], list[Actor]]:
     """Mentions with roles, and persons with the first country their titles tell."""
+    _by_fullest_name(people, mentions, gaz)
     originals = dict(texts)
     out, iso3 = [], {pid: p.iso3 for pid, p in people.items()}
     for m in sorted(mentions, key=lambda m: (m.seq, m.start)):
