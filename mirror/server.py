@@ -1,8 +1,10 @@
 """The offline mirror of state.gov as a local HTTP server, for the demo and end-to-end tests.
 
-Serves robots.txt, the press-release listing pages, the sitemaps and every note page from memory
-(all rendered once at start, again only when a note is changed), with conditional GET, and fails
-on purpose as its `FaultPlan` says. Runs in a daemon thread; `stop()` closes every connection and
+Serves robots.txt, the press-release listing pages, the sitemaps, every note page and the REST
+API of each host the notes live on (an archive host under its `/<host>/` path prefix, see
+`mirror.hosts`), and the 2009-2017 archive's index pages, from memory (rendered once at start,
+again only when a note is changed), with conditional GET; fails on purpose as its `FaultPlan` says
+and serves the `bad_pages` it is given. Runs in a daemon thread; `stop()` closes every connection and
 joins every thread it started.
 """
 
