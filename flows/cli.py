@@ -134,6 +134,39 @@ def run(base_url: BaseUrl = None, data_dir: DataDir = None, crawl_delay: CrawlDe
 
 
 @app.command()
+def reprocess(data_dir: DataDir = None, task_runner: TaskRunnerOption = None, verbose: Verbose = False) -> None:
+    """Parse the raw archive again into the warehouse, without the network."""
+    _quiet_prefect(verbose)
+    try:
+        settings = _settings(data_dir=data_dir, task_runner=task_runner)
+        from statenotes.flows.pipeline import reprocess as reprocess_flow
+
+        summary = _run_with_progress(lambda: reprocess_flow(settings=settings))
+    except StatenotesError as exc:
+        _fail(exc)
+    _print_summary(summary)
+
+
+@app.command()
+def serve(
+    limit: Annotated[int, typer.Option(help="Flow runs at once (one crawl per site is polite).")] = 1,
+    data_dir: DataDir = None,
+) -> None:
+    """Serve the nightly, backfill and reprocess deployments to the Prefect server at PREFECT_API_URL."""
+    logging.basicConfig(level="WARNING", format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("statenotes").setLevel("INFO")
+    from statenotes.flows.deployments import serve as serve_deployments
+
+    try:
+        settings = _settings(data_dir=data_dir)
+        if data_dir is not None:  # the run processes read settings from the environment
+            os.environ["STATENOTES_DATA_DIR"] = str(data_dir)
+        serve_deployments(settings, limit=limit, announce=lambda text: out.print(text, highlight=False))
+    except StatenotesError as exc:
+        _fail(exc)
+
+
+@app.command()
 def extract(
     page: Annotated[str, typer.Argument(help="A saved page (path) or a URL to fetch.")],
     url: Annotated[Optional[str], typer.Option(help="The page's URL, when PAGE is a saved file.")] = None,
