@@ -1,4 +1,4 @@
-"""The `statenotes` command: demo, run, backfill, extract, mirror."""
+"""The `statenotes` command: demo, run, backfill, reprocess, serve, sql, report, docs, extract, mirror."""
 
 from __future__ import annotations
 
@@ -164,6 +164,64 @@ def serve(
         serve_deployments(settings, limit=limit, announce=lambda text: out.print(text, highlight=False))
     except StatenotesError as exc:
         _fail(exc)
+
+
+@app.command()
+def sql(
+    query: Annotated[Optional[str], typer.Argument(help="SQL to run; none: an interactive read-only shell.")] = None,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (every row).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of objects (every row).")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Query the warehouse on a read-only connection (never blocks, and is never blocked by, a run)."""
+    from statenotes.flows import sql as analyst
+
+    try:
+        with analyst.connect(_settings(data_dir=data_dir).db_path) as con:
+            if query is None:
+                failures = analyst.shell(con, sys.stdin, out, interactive=sys.stdin.isatty())
+                raise typer.Exit(1 if failures else 0)
+            result = analyst.run_query(con, query)
+    except StatenotesError as exc:
+        _fail(exc)
+    if as_json:
+        print(analyst.as_json(result))
+    elif as_csv:
+        sys.stdout.write(analyst.as_csv(result))
+    else:
+        out.print(analyst.as_table(result))
+
+
+@app.command()
+def report(
+    output: Annotated[Optional[Path], typer.Option(help="HTML file to write (default: DATA_DIR/report.html).")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Write a static HTML report of the warehouse: notes per month, top actors, co-mentions."""
+    from statenotes.flows.report import write_report
+    from statenotes.flows.sql import connect
+
+    try:
+        settings = _settings(data_dir=data_dir)
+        connect(settings.db_path).close()  # a clear message when there is no warehouse yet
+        path = write_report(settings.db_path, output or settings.data_dir / "report.html")
+    except StatenotesError as exc:
+        _fail(exc)
+    out.print(f"Report: {path.as_uri()}", highlight=False)
+
+
+@app.command()
+def docs(output: Annotated[Optional[Path], typer.Option(help="Markdown file to write (default: stdout).")] = None,
+         ) -> None:
+    """The warehouse's schema as Markdown, from the comments of a freshly published (empty) file."""
+    from statenotes.flows.schema_docs import schema_markdown
+
+    text = schema_markdown()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        out.print(f"wrote {output}", highlight=False)
 
 
 @app.command()
