@@ -42,9 +42,9 @@ class ArchivedPage:
 
 
 def _relation(con: duckdb.DuckDBPyConnection, name: str, files: list[Path], columns: str) -> None:
-    if files:
-        con.execute(f"create view {name} as select {columns} from read_parquet(?, hive_partitioning = true)",
-                    [[str(f) for f in files]])
+    if files:  # a view cannot take a prepared parameter: the file list goes in as literals
+        paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+        con.execute(f"create view {name} as select {columns} from read_parquet([{paths}], hive_partitioning = true)")
     else:  # a table with no file yet is empty, not missing
         con.execute(f"create view {name} as select {columns} from (select null::varchar as url, "
                     "null::varchar as stage, null::varchar as sha256, null::timestamptz as fetched_at, "
