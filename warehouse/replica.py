@@ -3,9 +3,9 @@ memory://...), for readers elsewhere: DuckDB's httpfs, pyarrow, Spark.
 
 The lake itself stays on a local disk: its commit protocol needs atomic renames and flock, which
 object stores do not have. After each commit the changed files are uploaded, the vanished ones
-deleted, and `_manifest.json` (every file with its sha256) written last. A reader that wants a
-consistent set reads the manifest first and then exactly the files it lists; files are rewritten
-whole, so a reader never sees half a file."""
+deleted, and `_manifest.json` (every file with its sha256) written last. Each file is uploaded
+whole, so a reader never sees half a file; during a copy, though, a reader may see some tables
+newer than others. The manifest describes the copy once it is complete."""
 
 from __future__ import annotations
 
