@@ -147,11 +147,11 @@ def render_drupal_page(note: dict, base_url: str, variant: Variant) -> str:
 </div>
 </div></div></div>"""
     return _page(note["title"], prefix, content, crumbs=(f"{published.year}", f"{published:%B}"),
-                 canonical=base_url.rstrip("/") + page_path(note), years=_years_of([note]),
+                 canonical=base_url.rstrip("/") + page_path(note), years=years_of([note]),
                  body_class=f"page-node page-node-{node} node-type-press-release")
 
 
-def _years_of(notes: list[dict]) -> tuple[int, ...]:
+def years_of(notes: list[dict]) -> tuple[int, ...]:
     return tuple(sorted({published_date(n).year for n in notes}, reverse=True))
 
 
@@ -167,10 +167,13 @@ def _release_links(notes: list[dict], prefix: str) -> str:
     return f'<div class="view-content"><ul>\n{rows}\n</ul></div>'
 
 
-def render_index_page(notes: list[dict], base_url: str, year: int | None = None, month: int | None = None) -> str:
-    """The press-release index (years), a year index (its months) or a month page (its releases)."""
+def render_index_page(notes: list[dict], base_url: str, year: int | None = None, month: int | None = None, *,
+                      years: tuple[int, ...] | None = None) -> str:
+    """The press-release index (years), a year index (its months) or a month page (its releases).
+    `years` (newest first) are the archive's years; by default those of `notes`, which may then
+    be only the month's notes."""
     prefix = urlsplit(base_url.rstrip("/") + host_prefix(HOST_2009_2017)).path
-    years = _years_of(notes)
+    years = years_of(notes) if years is None else years
     if year is None:
         title, crumbs = "Press Releases", ()
         inner = "\n".join(f'<li><a href="{prefix}{index_path(y)}">{y}</a></li>' for y in years)
@@ -194,5 +197,5 @@ def render_index_page(notes: list[dict], base_url: str, year: int | None = None,
 def index_pages(notes: list[dict]) -> list[tuple[int | None, int | None]]:
     """(year, month) of every index page the archive has for `notes`: (None, None) the years,
     (year, None) a year, (year, month) a month."""
-    years = _years_of(notes)
+    years = years_of(notes)
     return [(None, None)] + [(y, None) for y in years] + [(y, m) for y in years for m in archive_months(y)]

@@ -2,9 +2,9 @@
 
 Serves robots.txt, the press-release listing pages, the sitemaps, every note page and the REST
 API of each host the notes live on (an archive host under its `/<host>/` path prefix, see
-`mirror.hosts`), and the 2009-2017 archive's index pages, from memory (rendered once at start,
-again only when a note is changed), with conditional GET; fails on purpose as its `FaultPlan` says
-and serves the `bad_pages` it is given. Runs in a daemon thread; `stop()` closes every connection and
+`mirror.hosts`), and the 2009-2017 archive's index pages, rendered when first asked for and kept
+in a small cache (see `mirror.pages`; a changed note starts a new cache), with conditional GET;
+fails on purpose as its `FaultPlan` says and serves the `bad_pages` it is given. Runs in a daemon thread; `stop()` closes every connection and
 joins every thread it started.
 """
 
@@ -26,7 +26,8 @@ from statenotes.mirror import site
 from statenotes.mirror.bad_pages import check_bad_pages, render_bot_wall
 from statenotes.mirror.faults import FaultPlan
 from statenotes.mirror.notes import modified_at, page_path
-from statenotes.mirror.pages import HTML_WITH_CHARSET, Content, Page, build_content, lookup
+from statenotes.mirror.pages import DEFAULT_CACHE_PAGES, HTML_WITH_CHARSET, Page, Pages
+from statenotes.mirror.sources import MemoryNotes, NoteSource
 
 logger = logging.getLogger(__name__)
 
@@ -177,21 +178,29 @@ class MirrorServer:
     """The mirror on `host:port` (port 0: any free port). Use as a context manager, or start()/stop().
 
     `notes` (default: the bundled sample, on www) are served on the host their url names (see
-    `mirror.hosts`: an archive host under its path prefix). `bad_pages` ({path: kind}, kinds in
+    `mirror.hosts`: an archive host under its path prefix): a list of note dicts, or a
+    `sources.NoteSource` such as `NotesFile` (a large corpus, read on demand). Pages are rendered
+    when first asked for and the latest `cache_pages` kept. `bad_pages` ({path: kind}, kinds in
     `mirror.bad_pages.BAD_PAGE_KINDS`) answer 200 with a page that is not a release.
+    `log_requests=False` keeps no request log (a long benchmark's requests would fill memory).
     """
 
-    def __init__(self, notes: list[dict] | None = None, host: str = DEFAULT_HOST, port: int = 0,
+    def __init__(self, notes: list[dict] | NoteSource | None = None, host: str = DEFAULT_HOST, port: int = 0,
                  crawl_delay: float = 0.0, faults: FaultPlan | None = None,
-                 bad_pages: dict[str, str] | None = None):
-        source = site.load_sample_notes() if notes is None else copy.deepcopy(list(notes))
-        self._notes = {page_path(n): n for n in source}
+                 bad_pages: dict[str, str] | None = None, cache_pages: int = DEFAULT_CACHE_PAGES,
+                 log_requests: bool = True):
+        if isinstance(notes, NoteSource):
+            self._notes = notes
+        else:
+            self._notes = MemoryNotes(site.load_sample_notes() if notes is None else notes)
         self.host, self.port, self.crawl_delay = host, port, crawl_delay
         self.faults = faults if faults is not None else FaultPlan.none()
         self.bad_pages = check_bad_pages(bad_pages or {}, self._notes)
+        self.cache_pages, self.log_requests = cache_pages, log_requests
         self._lock = threading.Lock()
         self._log: list[tuple[float, str, str, int]] = []
-        self._content = Content()
+        self._served = 0
+        self._pages: Pages | None = None
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._base_url: str | None = None
@@ -242,7 +251,7 @@ class MirrorServer:
     def notes(self) -> list[dict]:
         """Copies of the notes served, newest first."""
         with self._lock:
-            return copy.deepcopy(site.sort_newest_first(list(self._notes.values())))
+            return site.sort_newest_first([self._notes[path] for path in self._notes])
 
     def update_note(self, url_path: str, note: dict) -> None:
         """Serve `note` at `url_path` from now on (a new note, or an edit of an existing one).
@@ -259,7 +268,7 @@ class MirrorServer:
                 if url_path in self._notes:
                     stamp = max(stamp, modified_at(self._notes[url_path]) + timedelta(seconds=1))
                 note["modified_at"] = stamp.isoformat()
-            self._notes[url_path] = note
+            self._notes.replace(url_path, note)
             if self._base_url is not None:
                 self._rebuild_locked()
 
@@ -268,23 +277,31 @@ class MirrorServer:
             self._rebuild_locked()
 
     def _rebuild_locked(self) -> None:
-        self._content = build_content(list(self._notes.values()), self.base_url, self.crawl_delay, self.bad_pages)
+        self._pages = Pages(self._notes, self.base_url, self.crawl_delay, self.bad_pages, self.cache_pages)
 
     def _lookup(self, raw_path: str) -> tuple[Page, str | None]:
-        """The page for a request path, or a redirect location (see `pages.lookup`)."""
-        return lookup(self._content, raw_path, self.base_url)
+        """The page for a request path, or a redirect location (see `Pages.lookup`)."""
+        return self._pages.lookup(raw_path)
 
     # -- what was served ---------------------------------------------------------------------
 
     def _record(self, method: str, path: str, status: int) -> None:
         with self._lock:
-            self._log.append((time.monotonic(), method, path, status))
+            self._served += 1
+            if self.log_requests:
+                self._log.append((time.monotonic(), method, path, status))
 
     @property
     def requests(self) -> list[tuple[str, str, int]]:
         """(method, path as requested, status) of every answer, in order; status 0 = connection reset."""
         with self._lock:
             return [(m, p, s) for _, m, p, s in self._log]
+
+    @property
+    def request_count(self) -> int:
+        """Answers given so far (counted even when `log_requests` is off)."""
+        with self._lock:
+            return self._served
 
     @property
     def timed_requests(self) -> list[tuple[float, str, str, int]]:

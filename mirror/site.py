@@ -58,6 +58,8 @@ OFFICE_PARENT = "/bureaus-offices/under-secretary-for-public-diplomacy-and-publi
 RELEASE_TYPES = ("Media Note", "Press Statement", "Readout", "Remarks", "Fact Sheet", "Joint Statement",
                  "Notice to the Press", "Department Press Briefing", "Interview", "Speech", "Travel")
 DESCRIPTION_CHARS = 155
+# paginate_links defaults: pages shown at either end, and either side of the current one.
+PAGINATION_END_SIZE, PAGINATION_MID_SIZE = 1, 2
 
 
 def variant_for(url: str) -> int:
@@ -205,12 +207,24 @@ def _listing_item(note: dict, base_url: str) -> str:
 
 
 def _pagination(page: int, pages: int, base_url: str) -> str:
+    """WordPress's `paginate_links`: the first and last page, two either side of the current one,
+    and "…" for each gap (so a page's size does not grow with the number of pages)."""
     parts = []
     if page > 1:
         parts.append(f'<a class="prev page-numbers" href="{base_url}{listing_path(page - 1)}">Previous</a>')
+    gap = False
     for n in range(1, pages + 1):
-        parts.append(f'<span aria-current="page" class="page-numbers current">{n}</span>' if n == page
-                     else f'<a class="page-numbers" href="{base_url}{listing_path(n)}">{n}</a>')
+        if n == page:
+            parts.append(f'<span aria-current="page" class="page-numbers current">{n}</span>')
+        elif n <= PAGINATION_END_SIZE or n > pages - PAGINATION_END_SIZE or abs(n - page) <= PAGINATION_MID_SIZE:
+            parts.append(f'<a class="page-numbers" href="{base_url}{listing_path(n)}">{n}</a>')
+        elif not gap:
+            parts.append('<span class="page-numbers dots">&hellip;</span>')
+            gap = True
+            continue
+        else:
+            continue
+        gap = False
     if page < pages:
         parts.append(f'<a class="next page-numbers" href="{base_url}{listing_path(page + 1)}">Next</a>')
     return '<nav class="navigation pagination" aria-label="Pagination"><div class="nav-links">\n' + "\n".join(parts) + "\n</div></nav>"
@@ -220,13 +234,19 @@ def render_listing_page(notes: list[dict], page: int, base_url: str, per_page: i
                         host: str = WWW_HOST) -> str:
     """`/press-releases/` (page 1) or `/press-releases/page/N/` of `host`: notes newest first,
     `per_page` a page. `base_url` is the mirror's root; an archive host's pages live under its prefix."""
-    root = base_url.rstrip("/")
-    base_url = root + host_prefix(host)
     pages = listing_page_count(len(notes), per_page)
     if not 1 <= page <= pages:
         raise ValueError(f"listing page {page} is outside 1..{pages}")
-    ordered = sort_newest_first(notes)
-    shown = ordered[(page - 1) * per_page: page * per_page]
+    shown = sort_newest_first(notes)[(page - 1) * per_page: page * per_page]
+    return listing_page_html(shown, page, len(notes), base_url, per_page, host=host)
+
+
+def listing_page_html(shown: list[dict], page: int, total: int, base_url: str, per_page: int = PER_PAGE, *,
+                      host: str = WWW_HOST) -> str:
+    """Listing page `page` of `host` showing `shown` (that page's notes, newest first) out of `total`."""
+    root = base_url.rstrip("/")
+    base_url = root + host_prefix(host)
+    pages = listing_page_count(total, per_page)
     items = "\n".join(_listing_item(n, root) for n in shown)
     options = "\n".join(f'<option value="{slugify(t)}">{t}</option>' for t in RELEASE_TYPES)
     first = (page - 1) * per_page + 1
@@ -240,8 +260,8 @@ def render_listing_page(notes: list[dict], page: int, base_url: str, per_page: i
 {options}
 </select><button class="usa-button" type="submit">Apply</button></form></div>
 <div class="collection-info">
-<div class="collection-info__total"><span class="collection-info__number">{len(notes):,}</span> Results</div>
-<div class="collection-info__range">{first} - {first + len(shown) - 1} of {len(notes):,}</div>
+<div class="collection-info__total"><span class="collection-info__number">{total:,}</span> Results</div>
+<div class="collection-info__range">{first} - {first + len(shown) - 1} of {total:,}</div>
 </div>
 <ul id="col_json_result" class="collection-results">
 {items}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlencode
 from zoneinfo import ZoneInfo
@@ -39,6 +40,12 @@ def _html_entities(html: str) -> str:
 
 def _wp_time(value: datetime, zone) -> str:
     return value.astimezone(zone).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def query_keys(*, post_id: int, slug: str, published: datetime, modified: datetime) -> dict:
+    """The fields of an item that queries filter and sort on, as `rest_item` writes them."""
+    return {"id": post_id, "date": _wp_time(published, EASTERN), "modified": _wp_time(modified, EASTERN),
+            "slug": slug}
 
 
 def rest_item(*, post_id: int, slug: str, link: str, title: str, content_html: str, excerpt: str,
@@ -129,8 +136,11 @@ def _select(item: dict, fields: list[str]) -> dict:
     return out
 
 
-def answer(items: list[dict], query_string: str, endpoint: str) -> tuple[int, bytes, dict[str, str]]:
-    """(status, JSON body, headers) for a GET of the collection `endpoint` with `query_string`."""
+def answer(items: list[dict], query_string: str, endpoint: str,
+           expand: Callable[[dict], dict] | None = None) -> tuple[int, bytes, dict[str, str]]:
+    """(status, JSON body, headers) for a GET of the collection `endpoint` with `query_string`.
+    `items` need only the fields queries filter and sort on (date, modified, id, slug) when
+    `expand` turns an item into the full one: only the page's items are expanded."""
     query = parse_qs(query_string, keep_blank_values=True)
     try:
         per_page = _int(query, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
@@ -155,7 +165,8 @@ def answer(items: list[dict], query_string: str, endpoint: str) -> tuple[int, by
         return 400, json.dumps(_error_body(error)).encode("utf-8"), {}
     shown = chosen[(page - 1) * per_page: page * per_page]
     fields = [f.strip() for raw in query.get("_fields", []) for f in raw.split(",") if f.strip()]
-    body = [_select(i, fields) if fields else i for i in shown]
+    full = [expand(i) for i in shown] if expand else shown
+    body = [_select(i, fields) if fields else i for i in full]
     headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
     links = []
     for rel, number in (("prev", page - 1), ("next", page + 1)):
