@@ -21,9 +21,11 @@ from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from statenotes.mirror import fault_answers as answers
 from statenotes.mirror import faults as fault_kinds
 from statenotes.mirror import site
-from statenotes.mirror.bad_pages import check_bad_pages, render_bot_wall
+from statenotes.mirror.bad_pages import check_bad_pages
+from statenotes.mirror.fault_handler import FaultResponses
 from statenotes.mirror.faults import FaultPlan
 from statenotes.mirror.notes import modified_at, page_path
 from statenotes.mirror.pages import DEFAULT_CACHE_PAGES, HTML_WITH_CHARSET, Page, Pages
@@ -34,13 +36,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
 IDLE_CONNECTION_TIMEOUT_S = 30
 JOIN_TIMEOUT_S = 5
-FAULT_BODIES = {
-    429: b"<html><head><title>429 Too Many Requests</title></head><body><h1>Too Many Requests</h1></body></html>",
-    503: b"<html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1></body></html>",
-}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(FaultResponses, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: a crawler's session reuses its connection
     timeout = IDLE_CONNECTION_TIMEOUT_S
     disable_nagle_algorithm = True  # else headers and body in two writes wait for a delayed ACK
@@ -60,20 +58,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, send_body: bool) -> None:
         mirror = self.server.mirror
+        if self._serve_outside_the_site(send_body):  # the Wayback Machine, a redirect loop
+            return
         path = urlsplit(self.path).path
-        fault = mirror.faults.decide(path)
-        if fault == fault_kinds.RESET:
-            mirror._record(self.command, self.path, 0)
-            self._reset()
+        plan = mirror.faults
+        fault = plan.decide(path)
+        if fault is not None and self._refuse(fault, plan, send_body):
             return
-        if fault in (fault_kinds.RATE_LIMITED, fault_kinds.UNAVAILABLE):
-            status = int(fault)
-            extra = {"Retry-After": str(mirror.faults.retry_after)} if status == 429 else {}
-            self._send(Page(FAULT_BODIES[status], HTML_WITH_CHARSET, status), send_body, extra)
-            return
-        if fault == fault_kinds.BOT_WALL:
-            self._send(Page(render_bot_wall(path).encode("utf-8"), HTML_WITH_CHARSET), send_body)
-            return
+        if fault == fault_kinds.SLOW:
+            mirror._stopping.wait(plan.slow_s)  # the answer starts after the client's read timeout
         page, location = mirror._lookup(self.path)
         if location:
             self._send(Page(b"", HTML_WITH_CHARSET, 301), send_body, {"Location": location})
@@ -84,7 +77,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             mirror._record(self.command, self.path, 304)
             return
-        cut = mirror.faults.truncate_at(path, len(page.body)) if fault == fault_kinds.TRUNCATED else None
+        if fault in (fault_kinds.WRONG_CHARSET, fault_kinds.NO_CHARSET):
+            page = answers.relabelled(page, wrong=fault == fault_kinds.WRONG_CHARSET)
+        if fault == fault_kinds.HUGE:
+            self._send_huge(page, plan, send_body)
+            return
+        cut = plan.truncate_at(path, len(page.body)) if fault == fault_kinds.TRUNCATED else None
         self._send(page, send_body, cut=cut)
 
     def _send(self, page: Page, send_body: bool, headers: dict[str, str] | None = None, cut: int | None = None):
@@ -198,6 +196,7 @@ class MirrorServer:
         self.bad_pages = check_bad_pages(bad_pages or {}, self._notes)
         self.cache_pages, self.log_requests = cache_pages, log_requests
         self._lock = threading.Lock()
+        self._stopping = threading.Event()  # ends the wait of slow answers when the server stops
         self._log: list[tuple[float, str, str, int]] = []
         self._served = 0
         self._pages: Pages | None = None
@@ -210,6 +209,7 @@ class MirrorServer:
     def start(self) -> MirrorServer:
         if self._httpd is not None:
             return self
+        self._stopping.clear()
         self._httpd = _HTTPServer((self.host, self.port), self)
         host, port = self._httpd.server_address[:2]
         shown = DEFAULT_HOST if host in ("0.0.0.0", "") else host
@@ -226,6 +226,7 @@ class MirrorServer:
         httpd, self._httpd = self._httpd, None
         if httpd is None:
             return
+        self._stopping.set()
         httpd.shutdown()
         httpd.server_close()
         httpd.close_connections()
