@@ -1,6 +1,7 @@
 """Polite HTTP for state.gov: one requests Session with urllib3 retries (honouring Retry-After),
 explicit timeouts, robots.txt rules and Crawl-delay plus a token bucket, a body size cap (also after
-decompression), redirects kept to the configured hosts, and truncated bodies retried."""
+decompression), redirects kept to the configured hosts, truncated bodies retried, conditional GET,
+and (optional) the Wayback Machine's copy of a page the site blocks."""
 
 from __future__ import annotations
 
@@ -11,20 +12,26 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib import robotparser
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
-from urllib3.util.retry import Retry
+from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 
 from statenotes.extractors.errors import FetchError
-from statenotes.extractors.records import FetchedPage, FetchRecord
+from statenotes.extractors.pacing import Politeness, TokenBucket
+from statenotes.extractors.parse import is_bot_wall
+from statenotes.extractors.records import FetchedPage, FetchRecord, Validators
+from statenotes.extractors.transport import OffHostRedirect, make_session
 
 log = logging.getLogger(__name__)
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 CHUNK_BYTES = 64 * 1024
+NOT_MODIFIED = 304
+BLOCKED = 403  # what state.gov answers non-browser clients it blocks (corpus MARKUP.md)
+WAYBACK_BASE = "https://web.archive.org"
+WAYBACK_STAMP = "%Y%m%d%H%M%S"  # the Wayback Machine redirects to the capture nearest this time
+VIA_WAYBACK = "wayback"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,109 +50,14 @@ class FetchPolicy:
     # A global cap on top of each site's crawl delay; 0 disables it.
     requests_per_minute: float = 0.0
     burst: int = 1
-
-
-class OffHostRedirect(requests.RequestException):
-    """A redirect pointed outside the configured hosts; it is not followed."""
-
-
-class _GuardedSession(requests.Session):
-    """A Session that refuses redirects to hosts the crawl was not configured for."""
-
-    def __init__(self, allowed_hosts: frozenset[str]):
-        super().__init__()
-        self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
-
-    def get_redirect_target(self, resp):  # noqa: ANN001 - requests' signature
-        target = super().get_redirect_target(resp)
-        if target:
-            here = (urlsplit(resp.url).hostname or "").lower()
-            there = (urlsplit(urljoin(resp.url, target)).hostname or "").lower()
-            if there != here and there not in self.allowed_hosts:
-                raise OffHostRedirect(f"redirect to another host refused: {urljoin(resp.url, target)}")
-        return target
-
-
-class CappedRetry(Retry):
-    """urllib3 Retry that honours Retry-After but never sleeps longer than `retry_after_cap`."""
-
-    def __init__(self, *args, retry_after_cap: float = 120.0, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.retry_after_cap = retry_after_cap
-
-    def new(self, **kwargs) -> CappedRetry:
-        # urllib3 makes a new Retry after every attempt; carry the cap over.
-        renewed = super().new(**kwargs)
-        renewed.retry_after_cap = self.retry_after_cap
-        return renewed
-
-    def get_retry_after(self, response):  # noqa: ANN001 - urllib3's signature
-        seconds = super().get_retry_after(response)
-        return None if seconds is None else min(seconds, self.retry_after_cap)
+    # When the site blocks a page (403, or the bot-wall page with 200), fetch the Wayback
+    # Machine's copy `{wayback_base}/web/<now>id_/<url>` instead. Off by default.
+    wayback_fallback: bool = False
+    wayback_base: str = WAYBACK_BASE
 
 
 class _IncompleteBody(Exception):
     """The connection ended before the body did (a body shorter than its Content-Length)."""
-
-
-def make_session(policy: FetchPolicy) -> requests.Session:
-    retries = CappedRetry(
-        total=policy.max_retries,
-        backoff_factor=policy.backoff_factor_s,
-        backoff_jitter=policy.backoff_factor_s / 2,
-        status_forcelist=RETRY_STATUSES,
-        allowed_methods=frozenset({"GET", "HEAD"}),
-        respect_retry_after_header=True,
-        raise_on_status=False,
-        retry_after_cap=policy.max_retry_after_s,
-    )
-    session = _GuardedSession(policy.allowed_hosts)
-    session.max_redirects = policy.max_redirects
-    adapter = HTTPAdapter(max_retries=retries, pool_connections=4, pool_maxsize=8)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers["User-Agent"] = policy.user_agent
-    return session
-
-
-class TokenBucket:
-    """At most `rate_per_s` requests a second on average, bursts of `capacity`, across threads."""
-
-    def __init__(self, rate_per_s: float, capacity: int = 1):
-        self.rate_per_s = rate_per_s
-        self.capacity = max(1, capacity)
-        self._tokens = float(self.capacity)
-        self._updated = time.monotonic()
-        self._lock = threading.Lock()
-
-    def take(self) -> None:
-        if self.rate_per_s <= 0:
-            return
-        with self._lock:
-            now = time.monotonic()
-            self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate_per_s)
-            self._updated = now
-            self._tokens -= 1
-            wait = -self._tokens / self.rate_per_s if self._tokens < 0 else 0.0
-        if wait:
-            time.sleep(wait)
-
-
-class Politeness:
-    """Spaces request starts at least `delay_s` apart, across threads."""
-
-    def __init__(self, delay_s: float):
-        self.delay_s = delay_s
-        self._lock = threading.Lock()
-        self._next_at = 0.0
-
-    def wait(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next_at)
-            self._next_at = start + self.delay_s
-        if start > now:
-            time.sleep(start - now)
 
 
 class Fetcher:
@@ -153,7 +65,10 @@ class Fetcher:
 
     def __init__(self, policy: FetchPolicy, session: requests.Session | None = None):
         self.policy = policy
-        self.session = session or make_session(policy)
+        self.session = session or make_session(
+            user_agent=policy.user_agent, allowed_hosts=policy.allowed_hosts, max_retries=policy.max_retries,
+            backoff_factor_s=policy.backoff_factor_s, max_retry_after_s=policy.max_retry_after_s,
+            max_redirects=policy.max_redirects)
         self.log: list[FetchRecord] = []
         self._log_lock = threading.Lock()
         self._robots: dict[str, robotparser.RobotFileParser] = {}
@@ -174,22 +89,45 @@ class Fetcher:
     def request_count(self) -> int:
         return len(self.log)
 
-    def fetch_page(self, url: str, headers: dict[str, str] | None = None) -> FetchedPage:
-        """GET `url`; a 2xx or 304 answer as a FetchedPage, anything else raises FetchError."""
+    def fetch_page(self, url: str, headers: dict[str, str] | None = None,
+                   validators: Validators | None = None) -> FetchedPage:
+        """GET `url`; a 2xx answer as a FetchedPage, anything else raises FetchError.
+
+        With `validators` (from the last fetch of `url`) the request is conditional: an unchanged
+        page answers 304, returned as a FetchedPage with status 304, an empty body and `sha256`
+        = `validators.sha256`, so that the caller reuses its archived copy. With the policy's
+        `wayback_fallback`, a blocked page (403 or the bot wall) is fetched from the Wayback Machine.
+        """
+        sent = {**(validators.headers() if validators else {}), **(headers or {})}
+        try:
+            page = self._exchange(url, sent, validators)
+        except FetchError as exc:
+            if self.policy.wayback_fallback and exc.reason == f"HTTP {BLOCKED}":
+                return self._from_wayback(url, exc.reason)
+            raise
+        if self.policy.wayback_fallback and page.status == 200 and is_bot_wall(page.body, page.content_type):
+            return self._from_wayback(url, "bot wall page")
+        return page
+
+    def _exchange(self, url: str, headers: dict[str, str], validators: Validators | None = None) -> FetchedPage:
+        """One logical request (robots.txt, pacing, retries), logged; raises FetchError unless 2xx/304."""
         origin = self._origin(url)
         rules = self._robots_for(origin)
         if not rules.can_fetch(self.policy.user_agent, url):
             raise FetchError(url, "disallowed by robots.txt")
         try:
-            page = self._get_with_body_retries(url, headers or {}, self._politeness[origin])
+            page = self._get_with_body_retries(url, headers, self._politeness[origin])
         except FetchError as exc:
             self._record(FetchRecord(url, None, _now(), 0, error=exc.reason))
             raise
+        if page.status == NOT_MODIFIED:
+            page = _not_modified(page, validators or Validators())
         self._record(
             FetchRecord(
                 url=url, status=page.status, fetched_at=page.fetched_at, elapsed_ms=page.elapsed_ms,
-                bytes=len(page.body), sha256=page.sha256, etag=page.headers.get("etag"),
-                last_modified=page.headers.get("last-modified"),
+                bytes=len(page.body), sha256=page.sha256 or None,
+                etag=page.headers.get("etag") or (validators.etag if validators else None),
+                last_modified=page.headers.get("last-modified") or (validators.last_modified if validators else None),
                 error=None if page.status < 400 else f"HTTP {page.status}",
             )
         )
@@ -197,9 +135,23 @@ class Fetcher:
             raise FetchError(url, f"HTTP {page.status}")
         return page
 
+    def _from_wayback(self, url: str, blocked: str) -> FetchedPage:
+        """The Wayback Machine's copy of `url` (raw bytes: the `id_` form), as a page of `url`."""
+        copy_url = f"{self.policy.wayback_base.rstrip('/')}/web/{_now().strftime(WAYBACK_STAMP)}id_/{url}"
+        log.warning("%s: %s; trying the Wayback Machine's copy", url, blocked)
+        try:
+            page = self._exchange(copy_url, {})
+        except FetchError as exc:
+            raise FetchError(url, f"blocked ({blocked}); Wayback Machine copy unavailable: {exc.reason}") from exc
+        if is_bot_wall(page.body, page.content_type):
+            raise FetchError(url, f"blocked ({blocked}); the Wayback Machine's copy is a bot wall too")
+        return FetchedPage(url=url, final_url=page.final_url, status=page.status, headers=page.headers,
+                           body=page.body, sha256=page.sha256, fetched_at=page.fetched_at,
+                           elapsed_ms=page.elapsed_ms, via=VIA_WAYBACK)
+
     def _get_with_body_retries(self, url: str, headers: dict[str, str], pace: Politeness) -> FetchedPage:
-        # urllib3 retries statuses and failed connections; a body cut short happens after that,
-        # while requests streams it, so it gets its own retries here.
+        # urllib3 retries statuses, failed connections and read timeouts; a body cut short happens
+        # after that, while requests streams it, so it gets its own retries here.
         @retry(
             retry=retry_if_exception_type((_IncompleteBody, requests.Timeout)),
             stop=stop_after_attempt(self.policy.max_retries + 1),
@@ -211,10 +163,11 @@ class Fetcher:
             self._bucket.take()
             return self._get_once(url, headers)
 
+        tries = self.policy.max_retries + 1
         try:
             return attempt()
         except _IncompleteBody as exc:
-            raise FetchError(url, f"body incomplete after {self.policy.max_retries + 1} tries: {exc}") from exc
+            raise FetchError(url, f"body incomplete after {tries} tries: {exc}") from exc
         except requests.Timeout as exc:
             raise FetchError(url, f"timed out: {exc.__class__.__name__}") from exc
         except OffHostRedirect as exc:
@@ -223,6 +176,9 @@ class Fetcher:
         except requests.TooManyRedirects as exc:
             raise FetchError(url, f"redirect loop (more than {self.policy.max_redirects} redirects)") from exc
         except requests.RequestException as exc:
+            if _read_timed_out(exc):
+                raise FetchError(url, f"timed out: no answer within {self.policy.read_timeout_s:g} s, "
+                                      f"{tries} tries") from exc
             raise FetchError(url, f"{exc.__class__.__name__}: {exc}") from exc
 
     def _get_once(self, url: str, headers: dict[str, str]) -> FetchedPage:
@@ -242,14 +198,22 @@ class Fetcher:
             )
 
     def _read_body(self, url: str, response: requests.Response) -> bytes:
+        cap = self.policy.max_page_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            # Refused before reading: the connection is dropped with the body unread.
+            raise FetchError(url, f"body larger than {cap} bytes (Content-Length {declared})")
+        encoding = response.headers.get("Content-Encoding", "").strip().lower()
         chunks: list[bytes] = []
         size = 0
         try:
-            # iter_content decompresses, so the cap also bounds what a gzip bomb can inflate to.
+            # iter_content decompresses at most CHUNK_BYTES at a time (urllib3 >= 2.6), so the cap
+            # bounds what a gzip bomb can inflate to in memory.
             for chunk in response.iter_content(CHUNK_BYTES):
                 size += len(chunk)
-                if size > self.policy.max_page_bytes:
-                    raise FetchError(url, f"body larger than {self.policy.max_page_bytes} bytes")
+                if size > cap:
+                    after = f" after {encoding} decompression" if encoding and encoding != "identity" else ""
+                    raise FetchError(url, f"body larger than {cap} bytes{after}")
                 chunks.append(chunk)
         except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError) as exc:
             raise _IncompleteBody(str(exc)) from exc
@@ -290,6 +254,20 @@ class Fetcher:
     def _record(self, record: FetchRecord) -> None:
         with self._log_lock:
             self.log.append(record)
+
+
+def _not_modified(page: FetchedPage, validators: Validators) -> FetchedPage:
+    """A 304: no body; `sha256` names the archived body it confirms (empty when unknown)."""
+    log.info("%s: not modified (304), the archived copy %s stands", page.url, validators.sha256 or "(unknown)")
+    return FetchedPage(url=page.url, final_url=page.final_url, status=NOT_MODIFIED, headers=page.headers,
+                       body=b"", sha256=validators.sha256 or "", fetched_at=page.fetched_at,
+                       elapsed_ms=page.elapsed_ms)
+
+
+def _read_timed_out(exc: requests.RequestException) -> bool:
+    """urllib3 retried read timeouts until it gave up: requests reports a ConnectionError then."""
+    cause = exc.args[0] if exc.args else None
+    return isinstance(cause, MaxRetryError) and isinstance(cause.reason, ReadTimeoutError)
 
 
 def _now() -> datetime:

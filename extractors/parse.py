@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import logging
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, SoupStrainer
 from bs4.dammit import EncodingDetector
 
 from statenotes.extractors import fields
@@ -65,15 +65,26 @@ def _encoding_label(label: str | None) -> str | None:
 
 def choose_encoding(html: bytes, content_type: str | None) -> str:
     """HTTP header charset, else the page's own `<meta charset>`, else UTF-8 if it decodes, else
-    windows-1252. Deciding here keeps BeautifulSoup from running a slow statistical detector."""
+    windows-1252. Deciding here keeps BeautifulSoup from running a slow statistical detector.
+
+    One exception to the header's word: a windows-1252 family label (iso-8859-1, latin-1, ...) on
+    bytes that decode as UTF-8, have non-ASCII in them, and do not themselves declare a non-UTF-8
+    charset, is a mislabel (servers default to latin-1; valid multi-byte UTF-8 is next to
+    impossible as real windows-1252 text). Trusting the header would load "â€™" for "’".
+    """
     match = CHARSET_PARAM.search(content_type or "")
     from_header = _encoding_label(match.group(1)) if match else None
-    if from_header:
+    if from_header and _codec(from_header) != _codec(FALLBACK_ENCODING):
         return from_header
     head_end = HEAD_END.search(html)
     head = html[: head_end.end()] if head_end else html[:HEADLESS_SNIFF_BYTES]
     declared = _encoding_label(
         EncodingDetector.find_declared_encoding(head, is_html=True, search_entire_document=True))
+    if from_header:
+        if _codec(declared) in (None, "utf-8") and _is_utf8_text(html):
+            log.debug("charset %r in the header, but the bytes are UTF-8: read as UTF-8", match.group(1))
+            return "utf-8"
+        return from_header
     if declared:
         return declared
     try:
@@ -81,6 +92,22 @@ def choose_encoding(html: bytes, content_type: str | None) -> str:
     except UnicodeDecodeError:
         return FALLBACK_ENCODING
     return "utf-8"
+
+
+def _codec(label: str | None) -> str | None:
+    """Python's canonical codec name of a known label ("utf8" -> "utf-8", "windows-1252" -> "cp1252")."""
+    return codecs.lookup(label).name if label else None
+
+
+def _is_utf8_text(html: bytes) -> bool:
+    """True for bytes with non-ASCII in them that decode as UTF-8."""
+    if html.isascii():
+        return False  # every ASCII-compatible label reads ASCII the same
+    try:
+        html.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _decode(region: bytes, encoding: str) -> str:
@@ -122,19 +149,45 @@ def article_region(html: bytes) -> bytes:
 
 # --- 0. Not a release at all -----------------------------------------------------------------------
 
+def _page_titles(soup: BeautifulSoup) -> list[str]:
+    """The first few `<title>` and `<h1>` texts: where a bot wall or a 404 page says what it is."""
+    return [fields.clean(tag.get_text(" ")) for tag in soup.find_all(("title", "h1"), limit=4)]
+
+
+def _bot_wall_phrase(titles: list[str]) -> str | None:
+    for title in titles:
+        match = BOT_WALL_TITLE.search(title)
+        if match:
+            return match.group(0)
+    return None
+
+
 def _reject_non_release(page: PageIndex, url: str) -> None:
     body = page.soup.body
     if body is not None and NOT_FOUND_BODY_CLASS in (body.get("class") or ()):
         raise ParseError("page not found (404 page served with 200)", url)
     if page.first(WP_TITLE) is not None:
         return  # a release headline: whatever the title says, this is a release page
-    titles = [fields.clean(tag.get_text(" ")) for tag in page.soup.find_all(("title", "h1"), limit=4)]
-    for title in titles:
-        match = BOT_WALL_TITLE.search(title)
-        if match:
-            raise ParseError(f"bot wall: '{match.group(0)}' page", url)
+    titles = _page_titles(page.soup)
+    phrase = _bot_wall_phrase(titles)
+    if phrase:
+        raise ParseError(f"bot wall: '{phrase}' page", url)
     if any(NOT_FOUND_TITLE.search(title) for title in titles):
         raise ParseError("page not found (404 page served with 200)", url)
+
+
+def is_bot_wall(html: bytes, content_type: str | None = None) -> bool:
+    """True when `html` is a bot-wall page ("Technical Difficulties", "Access Denied", ...) rather
+    than what was asked for: the check `parse_note` makes, without parsing the release. A JSON or
+    XML answer, or a release page whatever its title says, is not one."""
+    start = html[:HEADLESS_SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not start.startswith(b"<") or start[:5].lower() == b"<?xml":
+        return False  # JSON (the REST API), plain text or XML (sitemaps)
+    text = _decode(article_region(html), choose_encoding(html, content_type))
+    soup = BeautifulSoup(text, PARSER, parse_only=SoupStrainer(("title", "h1")))
+    if soup.select_one(WP_TITLE) is not None:
+        return False
+    return _bot_wall_phrase(_page_titles(soup)) is not None
 
 
 def parse_note(html: bytes, url: str, content_type: str | None = None) -> MediaNote:

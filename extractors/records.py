@@ -10,14 +10,32 @@ from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True, slots=True)
+class RestItem:
+    """A release as the WordPress REST API gave it: no page fetch is needed.
+
+    `raw` is the item as canonical JSON (sorted keys, UTF-8), what the raw archive keeps with
+    content type `REST_ITEM_TYPE` (`extractors.rest.parse_rest_raw` reads it back); `note` is the
+    item parsed, or None with `error` saying why it could not be.
+    """
+
+    raw: bytes
+    sha256: str
+    fetched_at: datetime
+    note: MediaNote | None = field(default=None, compare=False)
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class NoteRef:
-    """A release found by discovery: where it is and what the listing said about it."""
+    """A release found by discovery: where it is and what the listing, sitemap or API said about it.
+    `item` is set when the REST API gave the release itself."""
 
     url: str
     listed_date: date | None = None
     lastmod: datetime | None = None
     title: str | None = None
     release_type: str | None = None
+    item: RestItem | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +50,37 @@ class FetchedPage:
     sha256: str
     fetched_at: datetime
     elapsed_ms: int = 0
+    # "wayback" when the site blocked the request and the Wayback Machine's copy was fetched
+    # instead (`final_url` is then the copy's address).
+    via: str | None = None
 
     @property
     def content_type(self) -> str | None:
         return self.headers.get("content-type")
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What an earlier fetch of a URL said about its body, for a conditional GET.
+
+    `etag` and `last_modified` are the header values as received (the `fetches` table's columns);
+    `sha256` is the archived body they describe, which a 304 answer confirms unchanged.
+    """
+
+    etag: str | None = None
+    last_modified: str | None = None
+    sha256: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        sent = {}
+        if self.etag:
+            sent["If-None-Match"] = self.etag
+        if self.last_modified:
+            sent["If-Modified-Since"] = self.last_modified
+        return sent
+
+    def __bool__(self) -> bool:
+        return bool(self.etag or self.last_modified)
 
 
 # Block kinds as they appear in the page markup, before any text normalisation.

@@ -1,0 +1,75 @@
+"""The requests Session the Fetcher uses: urllib3 retries that honour a capped Retry-After, and
+redirects kept to the configured hosts (an off-host target is refused before it is contacted)."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+POOL_CONNECTIONS, POOL_MAXSIZE = 4, 8
+
+
+class OffHostRedirect(requests.RequestException):
+    """A redirect pointed outside the configured hosts; it is not followed."""
+
+
+class GuardedSession(requests.Session):
+    """A Session that refuses redirects to hosts the crawl was not configured for."""
+
+    def __init__(self, allowed_hosts: frozenset[str]):
+        super().__init__()
+        self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
+
+    def get_redirect_target(self, resp):  # noqa: ANN001 - requests' signature
+        # requests asks for the target before it connects to it, so raising here means the other
+        # host is never contacted.
+        target = super().get_redirect_target(resp)
+        if target:
+            here = (urlsplit(resp.url).hostname or "").lower()
+            there = (urlsplit(urljoin(resp.url, target)).hostname or "").lower()
+            if there != here and there not in self.allowed_hosts:
+                raise OffHostRedirect(f"redirect to another host refused: {urljoin(resp.url, target)}")
+        return target
+
+
+class CappedRetry(Retry):
+    """urllib3 Retry that honours Retry-After but never sleeps longer than `retry_after_cap`."""
+
+    def __init__(self, *args, retry_after_cap: float = 120.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.retry_after_cap = retry_after_cap
+
+    def new(self, **kwargs) -> CappedRetry:
+        # urllib3 makes a new Retry after every attempt; carry the cap over.
+        renewed = super().new(**kwargs)
+        renewed.retry_after_cap = self.retry_after_cap
+        return renewed
+
+    def get_retry_after(self, response):  # noqa: ANN001 - urllib3's signature
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.retry_after_cap)
+
+
+def make_session(*, user_agent: str, allowed_hosts: frozenset[str], max_retries: int, backoff_factor_s: float,
+                 max_retry_after_s: float, max_redirects: int) -> requests.Session:
+    retries = CappedRetry(
+        total=max_retries,
+        backoff_factor=backoff_factor_s,
+        backoff_jitter=backoff_factor_s / 2,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        retry_after_cap=max_retry_after_s,
+    )
+    session = GuardedSession(allowed_hosts)
+    session.max_redirects = max_redirects
+    adapter = HTTPAdapter(max_retries=retries, pool_connections=POOL_CONNECTIONS, pool_maxsize=POOL_MAXSIZE)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = user_agent
+    return session
