@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 # Recorded with every note version; bump when the same bytes would give different notes or
 # paragraphs (parse_note or transforms.paragraphs changed), so that a reprocess can tell.
-PARSER_VERSION = "1.1"
+PARSER_VERSION = "1.2"  # 1.2: a latin-1 label on UTF-8 bytes is read as UTF-8
 
 PARSER = "lxml"
 FALLBACK_ENCODING = "windows-1252"  # what browsers assume for undeclared non-UTF-8 pages
