@@ -1,0 +1,185 @@
+"""What the end-to-end benchmark watches while the real flows run: time spent in each stage, and
+the resident memory of the whole process tree.
+
+Stage times come from wrapping the stage functions where the flows look them up (module globals
+of `statenotes.flows.*` and the tasks' `fn`), for the length of the benchmark only: the flows do
+not report per-stage times themselves (see bench/README.md, "What the flows need"). A stage's time
+is the wall time spent inside it summed over threads, so stages that overlap (parsing runs on the
+task runner while the next batch downloads) can add up to more than the run's wall time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import psutil
+
+log = logging.getLogger(__name__)
+
+STAGES = ("discover", "fetch", "parse", "transform", "parquet", "publish", "finish")
+SAMPLE_EVERY_S = 0.1
+MB = 1024 * 1024
+
+
+class StageTimes:
+    """Seconds (and calls) per stage, added to from any thread."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+
+    def add(self, stage: str, seconds: float) -> None:
+        with self._lock:
+            self.seconds[stage] += seconds
+            self.calls[stage] += 1
+
+    def snapshot(self) -> dict[str, float]:
+        with self._lock:
+            return {stage: round(self.seconds.get(stage, 0.0), 3) for stage in STAGES}
+
+    def reset(self) -> None:
+        with self._lock:
+            self.seconds.clear()
+            self.calls.clear()
+
+
+def _timed(function: Callable, stage: str, times: StageTimes, subtract: tuple[str, ...] = ()) -> Callable:
+    """`function`, adding its wall time to `stage` (less what the `subtract` stages gained meanwhile
+    in this call, for a stage that contains another)."""
+
+    def wrapper(*args, **kwargs):
+        before = {s: times.seconds.get(s, 0.0) for s in subtract}
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            inner = sum(times.seconds.get(s, 0.0) - before[s] for s in subtract)
+            times.add(stage, time.perf_counter() - started - inner)
+
+    wrapper.__wrapped__ = function
+    return wrapper
+
+
+@contextlib.contextmanager
+def stage_timers(times: StageTimes) -> Iterator[list[str]]:
+    """Wrap the stage functions the flows call; yields the names that could not be wrapped (their
+    stage then reads 0). Everything is put back on exit."""
+    from statenotes.flows import pages, pipeline, tasks
+
+    undo: list[Callable[[], None]] = []
+    missing: list[str] = []
+
+    def patch_global(module, name: str, stage: str, subtract: tuple[str, ...] = ()) -> None:
+        original = getattr(module, name, None)
+        if original is None:
+            missing.append(f"{module.__name__}.{name}")
+            return
+        setattr(module, name, _timed(original, stage, times, subtract))
+        undo.append(lambda: setattr(module, name, original))
+
+    def patch_task(task_name: str, stage: str, subtract: tuple[str, ...] = ()) -> None:
+        task_ = getattr(tasks, task_name, None)
+        if task_ is None or not hasattr(task_, "fn"):
+            missing.append(f"statenotes.flows.tasks.{task_name}")
+            return
+        original = task_.fn
+        task_.fn = _timed(original, stage, times, subtract)  # with_options() copies fn: patch before the run
+        undo.append(lambda: setattr(task_, "fn", original))
+
+    patch_task("discover_notes", "discover")
+    patch_task("fetch_batch", "fetch")
+    patch_global(pages, "parse_note", "parse")
+    patch_global(pages, "normalise_body", "transform")
+    patch_global(pages, "find_actors", "transform")
+    patch_global(tasks, "prepare", "publish")
+    patch_global(tasks, "install", "publish")
+    patch_task("commit_and_publish", "parquet", subtract=("publish",))
+    patch_global(pipeline, "_finish", "finish")
+    for name in missing:
+        log.warning("stage function %s not found: its stage is not timed", name)
+    try:
+        yield missing
+    finally:
+        for step in reversed(undo):
+            step()
+
+
+@dataclass
+class TreeMemory:
+    """Peak resident memory (MB) of this process and all its descendants, sampled every
+    SAMPLE_EVERY_S in a thread; peaks by phase and by process role."""
+
+    roles: dict[int, str] = field(default_factory=dict)  # pid -> role ("mirror", ...); others: "pipeline"
+    phase: str = "setup"
+    peak_total: float = 0.0
+    peak_by_phase: dict[str, float] = field(default_factory=dict)
+    peak_by_role: dict[str, float] = field(default_factory=dict)
+    peak_without: dict[str, float] = field(default_factory=dict)  # tree peak without one role
+    _seen: dict[int, str] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def label(self, pid: int, role: str) -> None:
+        self.roles[pid] = role
+        self._seen.pop(pid, None)
+
+    def start(self) -> TreeMemory:
+        self._thread = threading.Thread(target=self._run, name="bench-rss", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        self.sample()
+
+    def _run(self) -> None:
+        while not self._stop.wait(SAMPLE_EVERY_S):
+            self.sample()
+
+    def sample(self) -> None:
+        root = psutil.Process()
+        by_role: dict[str, float] = defaultdict(float)
+        for process in [root, *root.children(recursive=True)]:
+            try:
+                rss = process.memory_info().rss / MB
+            except psutil.Error:  # ended between listing and reading
+                continue
+            by_role[self._role(process)] += rss
+        total = sum(by_role.values())
+        self.peak_total = max(self.peak_total, total)
+        self.peak_by_phase[self.phase] = max(self.peak_by_phase.get(self.phase, 0.0), total)
+        for role, rss in by_role.items():
+            self.peak_by_role[role] = max(self.peak_by_role.get(role, 0.0), rss)
+            self.peak_without[role] = max(self.peak_without.get(role, 0.0), total - rss)
+
+    def _role(self, process: psutil.Process) -> str:
+        """The role given to the process or an ancestor (`roles`); else "prefect-server" for
+        Prefect's ephemeral API server (a subprocess Prefect starts), else "pipeline"."""
+        if process.pid in self._seen:
+            return self._seen[process.pid]
+        role = next((self.roles[p.pid] for p in [process, *_parents(process)] if p.pid in self.roles), None)
+        if role is None:
+            try:
+                command = " ".join(process.cmdline())
+            except psutil.Error:
+                command = ""
+            role = "prefect-server" if "prefect" in command and ("uvicorn" in command or "server" in command) \
+                else "pipeline"
+        self._seen[process.pid] = role
+        return role
+
+
+def _parents(process: psutil.Process) -> list[psutil.Process]:
+    try:
+        return process.parents()
+    except psutil.Error:
+        return []
