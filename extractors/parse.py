@@ -4,7 +4,7 @@ A page goes through (0) a check for pages that are not releases (bot wall, soft 
 numbered cascade of layout stages in `layouts`; the first stage that recognises its layout wins
 and its name is recorded as `MediaNote.layout`. A stage that recognises its layout but finds no
 usable body raises `ParseError`: an unknown or broken page is quarantined with a reason, never
-loaded half-empty. (REST API items are read by `extractors.rest`.)
+loaded half-empty. (REST API items are read by `extractors.rest`; `parse_fetched` reads either.)
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from statenotes.extractors.fields import PageIndex
 from statenotes.extractors.errors import ParseError
 from statenotes.extractors.layouts import LAYOUT_STAGES
 from statenotes.extractors.records import MediaNote
+from statenotes.extractors.rest import REST_ITEM_TYPE, parse_rest_raw
 from statenotes.extractors.selectors import (
     BODY_TAG,
     BOT_WALL_TITLE,
@@ -210,3 +211,11 @@ def parse_note(html: bytes, url: str, content_type: str | None = None) -> MediaN
         if note is not None:
             return note
     raise ParseError("unknown layout: no release title", url)
+
+
+def parse_fetched(body: bytes, url: str, content_type: str | None = None) -> MediaNote:
+    """A raw page as the archive keeps it: a REST item (content type `rest.REST_ITEM_TYPE`, as
+    discovery by the REST API stores it) or a fetched HTML page."""
+    if content_type and content_type.split(";")[0].strip().lower() == REST_ITEM_TYPE:
+        return parse_rest_raw(body, url)
+    return parse_note(body, url, content_type)

@@ -27,17 +27,21 @@ REST_ROUTE = "/wp-json/wp/v2/state_press_release"
 MAX_PER_PAGE = 100  # WordPress refuses more
 REST_FIELDS = ("id", "date", "date_gmt", "modified_gmt", "slug", "link", "title", "content")
 TOTAL_HEADER, TOTAL_PAGES_HEADER = "X-WP-Total", "X-WP-TotalPages"
+# How one item is kept in the raw archive (see `item_bytes`): the content type `parse_fetched` knows.
+REST_ITEM_TYPE = "application/vnd.statenotes.wp-json-item+json"
 PARSER = "lxml"
 
 
 def rest_url(base_url: str, *, after: str | None = None, before: str | None = None,
-             modified_after: str | None = None, page: int = 1, per_page: int = MAX_PER_PAGE) -> str:
+             modified_after: str | None = None, page: int = 1, per_page: int = MAX_PER_PAGE,
+             order: str | None = None) -> str:
     """The collection url for one page of releases. `after` / `before` / `modified_after` are
-    ISO 8601 times (exclusive bounds; WordPress compares them with the local `date`)."""
+    ISO 8601 times (exclusive bounds; WordPress compares them with the local `date`); `order`
+    "asc" or "desc" (WordPress's default) by date."""
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise ValueError(f"per_page must be in 1..{MAX_PER_PAGE}, got {per_page}")
     params = {"per_page": per_page, "page": page, "after": after, "before": before,
-              "modified_after": modified_after, "_fields": ",".join(REST_FIELDS)}
+              "modified_after": modified_after, "order": order, "_fields": ",".join(REST_FIELDS)}
     query = urlencode({k: v for k, v in params.items() if v is not None}, safe=",:")
     return f"{base_url.rstrip('/')}{REST_ROUTE}?{query}"
 
@@ -104,3 +108,20 @@ def parse_rest_item(item: dict, url: str | None = None) -> MediaNote:
         blocks=blocks,
         canonical_url=item.get("link") or None,
     )
+
+
+def item_bytes(item: dict) -> bytes:
+    """One item as canonical JSON (sorted keys, UTF-8): the same item always gives the same bytes,
+    so an unchanged release is the same raw page run after run."""
+    return json.dumps(item, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def parse_rest_raw(body: bytes, url: str | None = None) -> MediaNote:
+    """`parse_rest_item` of an item kept as `item_bytes` (e.g. read back from the raw archive)."""
+    try:
+        item = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ParseError(f"REST item is not JSON ({exc.__class__.__name__})", url) from None
+    if not isinstance(item, dict):
+        raise ParseError("REST item is not an object", url)
+    return parse_rest_item(item, url)
