@@ -8,9 +8,11 @@ was and records nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 from prefect import flow, get_run_logger
@@ -68,7 +70,24 @@ def _finish(summary: RunSummary, outcome: BatchOutcome, settings: Settings) -> R
     return summary
 
 
+@contextlib.contextmanager
+def _says_what_a_failure_left(settings: Settings) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        get_run_logger().error(
+            "run failed (%s: %s); nothing was committed: the lake and %s are as they were and no run is "
+            "recorded as a success. Fix the cause and run the same parameters again.",
+            type(exc).__name__, exc, settings.db_path)
+        raise
+
+
 def _crawl(flow_name: str, start: date, end: date, settings: Settings, parameters: dict) -> RunSummary:
+    with _says_what_a_failure_left(settings):
+        return _crawl_window(flow_name, start, end, settings, parameters)
+
+
+def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, parameters: dict) -> RunSummary:
     logger = get_run_logger()
     started_at, clock = datetime.now(UTC), time.monotonic()
     summary = _new_summary(flow_name, start, end, settings)
@@ -144,8 +163,13 @@ def reprocess(settings: Settings | None = None) -> RunSummary:
     Args:
         settings: Leave empty: the settings of the process that runs the flow.
     """
-    logger = get_run_logger()
     settings = _resolve(settings)
+    with _says_what_a_failure_left(settings):
+        return _reprocess(settings)
+
+
+def _reprocess(settings: Settings) -> RunSummary:
+    logger = get_run_logger()
     started_at, clock = datetime.now(UTC), time.monotonic()
     summary = _new_summary("reprocess", None, None, settings)
     archive, outcome = RawArchive(settings.raw_dir), BatchOutcome()
