@@ -102,7 +102,7 @@ def months_chart(months: list[tuple[object, int]]) -> str:
         height = plot_h * count / top
         x = CHART_MARGIN + i * step
         parts.append(f'<rect class="bar" x="{x:.1f}" y="{plot_h - height:.1f}" width="{max(step - 1, 1):.1f}" '
-                     f'height="{height:.1f}"><title>{year}-{month:02d}: {count} notes</title></rect>')
+                     f'height="{height:.1f}"><title>{year}-{month:02d}: {count}</title></rect>')
         if month == 1 or i == 0:
             parts.append(f'<text class="axis" x="{x:.1f}" y="{CHART_HEIGHT - 8}">{year}</text>')
     parts.append("</svg>")
