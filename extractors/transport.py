@@ -11,6 +11,8 @@ from urllib3.util.retry import Retry
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 POOL_CONNECTIONS, POOL_MAXSIZE = 4, 8
+# A redirect's body is read (to keep its connection) only when it declares at most this, unencoded.
+REDIRECT_BODY_BYTES = 64 * 1024
 
 
 class OffHostRedirect(requests.RequestException):
@@ -33,7 +35,19 @@ class GuardedSession(requests.Session):
             there = (urlsplit(urljoin(resp.url, target)).hostname or "").lower()
             if there != here and there not in self.allowed_hosts:
                 raise OffHostRedirect(f"redirect to another host refused: {urljoin(resp.url, target)}")
+            _skip_unbounded_body(resp)
         return target
+
+
+def _skip_unbounded_body(resp: requests.Response) -> None:
+    """requests reads a redirect's whole body, decompressed, before it follows the redirect; a
+    bomb there would fill memory past any cap. Such a body is left unread (its connection is
+    closed instead of reused): nobody needs a redirect's body."""
+    declared = resp.headers.get("Content-Length", "")
+    encoded = resp.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity")
+    if declared.isdigit() and int(declared) <= REDIRECT_BODY_BYTES and not encoded:
+        return
+    resp._content, resp._content_consumed = b"", True  # what `resp.content` then returns
 
 
 class CappedRetry(Retry):

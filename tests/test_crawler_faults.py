@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 import tracemalloc
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -32,8 +33,15 @@ def policy(**changes) -> FetchPolicy:
     return FetchPolicy(**values)
 
 
-def served(site: MirrorServer, path: str) -> list[int]:
-    return [status for _, p, status in site.requests if p.split("?")[0] == path]
+def served(site: MirrorServer, path: str, expected: int = 0) -> list[int]:
+    """Statuses the mirror logged for `path` (any query), once it has logged `expected` of them: a
+    bodiless answer (a redirect) is logged just after its headers went out, and the client may be quicker."""
+    deadline = time.monotonic() + 2
+    while True:
+        found = [status for _, p, status in site.requests if p.split("?")[0] == path]
+        if len(found) >= expected or time.monotonic() > deadline:
+            return found
+        time.sleep(0.01)
 
 
 def said(page_body: bytes, url: str, content_type: str | None) -> tuple:
@@ -103,12 +111,59 @@ def test_the_bomb_on_the_wire_is_small_and_inflates_past_the_cap():
     assert len(gzip.decompress(wire)) == 50 * MB
 
 
+class _BombRedirect(BaseHTTPRequestHandler):
+    """/moved/ redirects to /here/ with a gzip bomb for a body; /here/ is a small page."""
+
+    protocol_version = "HTTP/1.1"
+    bomb = gzip.compress(b"\0" * (50 * MB), compresslevel=9)
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        if self.path == "/moved/":
+            headers, body, status = {"Location": "/here/", "Content-Encoding": "gzip"}, self.bomb, 302
+        elif self.path == "/here/":
+            headers, body, status = {}, b"<html>here</html>", 200
+        else:
+            headers, body, status = {}, b"", 404
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_bomb_in_a_redirect_body_is_never_inflated():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BombRedirect)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with Fetcher(policy(max_page_bytes=1 * MB)) as fetcher:
+            base = f"http://127.0.0.1:{server.server_address[1]}"
+            fetcher.fetch_page(base + "/here/")  # robots.txt and a connection, before counting
+            tracemalloc.start()
+            try:
+                page = fetcher.fetch_page(base + "/moved/")
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert page.body == b"<html>here</html>" and page.final_url == base + "/here/"
+    assert peak < 10 * MB
+
+
 def test_a_redirect_loop_stops_at_the_redirect_limit():
     plan = FaultPlan.always(kinds.REDIRECT_LOOP, times=1)
     with MirrorServer(faults=plan) as site, Fetcher(policy(max_redirects=4)) as fetcher:
         url = site.base_url + SEED_PATH
         with pytest.raises(FetchError, match=r"redirect loop \(more than 4 redirects\)"):
             fetcher.fetch_page(url)
+        assert served(site, SEED_PATH, 1 + 4) == [302] * (1 + 4)
         hops = [p for _, p, _ in site.requests if p.startswith(SEED_PATH)]
         assert hops[0] == SEED_PATH and len(hops) == 1 + 4
         assert {p.split("?")[1] for p in hops[1:]} == {"redirect-loop=1", "redirect-loop=2"}
@@ -152,7 +207,7 @@ def test_an_offhost_redirect_is_refused_before_the_other_host_is_contacted(liste
             fetcher.fetch_page(url)
         assert fetcher.fetch_page(url).status == 200
     assert connections() == 0
-    assert served(site, SEED_PATH) == [302, 200]
+    assert served(site, SEED_PATH, 2) == [302, 200]
 
 
 def test_the_default_offhost_target_is_refused_too():
