@@ -33,6 +33,7 @@ from statenotes.extractors.selectors import (
     MAIN_START,
     NOT_FOUND_BODY_CLASS,
     NOT_FOUND_TITLE,
+    RELATED_SECTION,
     WINDOWS_1252_ALIASES,
     WP_TITLE,
 )
@@ -129,9 +130,10 @@ def _head_region(html: bytes, head_end: int) -> bytes:
 
 
 def article_region(html: bytes) -> bytes:
-    """The head's title, metas and canonical link + `<body …>` + `<main>…</main>`; styles and
-    scripts in the head, and the banner, navigation and footer around `<main>`, are boilerplate
-    and most of the bytes. Pages without a `<main>` are returned whole."""
+    """The head's title, the metas read and the canonical link + `<body …>` + `<main>…</main>`
+    without its related-articles section; styles, scripts and social metas in the head, and the
+    banner, navigation and footer around `<main>`, are boilerplate and most of the bytes (and of
+    BeautifulSoup's time). Pages without a `<main>` are returned whole."""
     head_end = HEAD_END.search(html)
     if head_end is None:
         return html
@@ -143,7 +145,7 @@ def article_region(html: bytes) -> bytes:
     return b"".join((
         _head_region(html, head_end.start()),
         body_tag.group(0) if body_tag else b"<body>",
-        html[main_start.start(): main_end.end()],
+        RELATED_SECTION.sub(b"", html[main_start.start(): main_end.end()]),
         b"</body></html>",
     ))
 
