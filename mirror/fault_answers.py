@@ -19,7 +19,7 @@ FAULT_BODIES = {
     503: b"<html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1></body></html>",
 }
 GZIP_TYPE = "text/html; charset=UTF-8"
-LATIN1_TYPE = "text/html; charset=iso-8859-1"
+LATIN1 = "iso-8859-1"
 # A query parameter that marks a request inside a redirect loop: such requests always redirect,
 # to the other end of the loop, whatever the fault plan says.
 LOOP_PARAM = "redirect-loop"
@@ -29,6 +29,7 @@ META_CHARSET = re.compile(rb"<meta\s+charset=[^>]*>\s*|<meta\s+http-equiv=[\"']?
 BOMB_CHUNK = 1 << 20
 HUGE_CHUNK = 64 * 1024
 HUGE_FILL = b"<!-- " + b"padding " * 8191 + b"-->\n"  # 64 kB of comment per chunk
+BLANK_FILL = b" " * len(HUGE_FILL)  # JSON and XML allow trailing white space
 BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
 
 
@@ -46,16 +47,18 @@ def gzip_bomb(inflated_bytes: int) -> bytes:
 
 
 def huge_chunks(page: Page, size: int) -> Iterator[bytes]:
-    """`page`'s body padded with comments before `</body>` to at least `size` bytes, in pieces:
-    still the same release for a client that accepts pages that big."""
+    """`page`'s body padded to at least `size` bytes, in pieces: an HTML page with comments before
+    `</body>`, anything else with trailing blanks; still the same answer for a client that accepts
+    bodies that big."""
     body = page.body
-    end = BODY_END.search(body)
+    end = BODY_END.search(body) if _is_html(page) else None
     split = end.start() if end else len(body)
+    fill = HUGE_FILL if _is_html(page) else BLANK_FILL
     yield body[:split]
     sent = len(body)
     while sent < size:
-        yield HUGE_FILL
-        sent += len(HUGE_FILL)
+        yield fill
+        sent += len(fill)
     yield body[split:]
 
 
@@ -65,13 +68,18 @@ def huge_length(page: Page, size: int) -> int:
     return len(page.body) + -(-missing // len(HUGE_FILL)) * len(HUGE_FILL)
 
 
+def _is_html(page: Page) -> bool:
+    return page.content_type.startswith("text/html")
+
+
 def relabelled(page: Page, wrong: bool) -> Page:
     """`page` with the header charset iso-8859-1 (`wrong`), or with no charset anywhere: neither
-    in the header nor in a `<meta>` of the page."""
+    in the header nor (an HTML page) in a `<meta>` of the page."""
+    media_type = page.content_type.split(";")[0].strip()
     if wrong:
-        return replace(page, content_type=LATIN1_TYPE)
-    if not page.content_type.startswith("text/html"):
-        return replace(page, content_type=page.content_type.split(";")[0])
+        return replace(page, content_type=f"{media_type}; charset={LATIN1}")
+    if not _is_html(page):
+        return replace(page, content_type=media_type)
     return replace(page, content_type=HTML_NO_CHARSET, body=META_CHARSET.sub(b"", page.body))
 
 

@@ -4,6 +4,7 @@ retried and recovered, refused with a clear reason, or read correctly whatever t
 from __future__ import annotations
 
 import gzip
+import json
 import socket
 import threading
 import time
@@ -18,7 +19,9 @@ from statenotes.extractors.http import Fetcher, FetchPolicy
 from statenotes.extractors.parse import choose_encoding, is_bot_wall, parse_note
 from statenotes.mirror import faults as kinds
 from statenotes.mirror.bad_pages import render_bot_wall
+from statenotes.mirror.fault_answers import huge_chunks, relabelled
 from statenotes.mirror.faults import FaultPlan
+from statenotes.mirror.pages import Page
 from statenotes.mirror.server import MirrorServer
 
 SEED_PATH = "/statement-by-ministers-of-the-global-coalition-to-defeat-isis-daesh/"
@@ -326,3 +329,11 @@ def test_every_kind_is_known_validated_and_seeded():
     assert rolled == [FaultPlan.spread(0.3, seed=4, max_faults_per_path=1).decide(p) for p in paths]
     assert set(rolled) - {None} == set(kinds.ALL_FAULT_KINDS)
     assert 0.25 < sum(r is not None for r in rolled) / len(rolled) < 0.35
+
+
+def test_labels_change_only_the_charset_of_other_answers():
+    api = Page(b"[]", "application/json; charset=UTF-8")
+    assert relabelled(api, wrong=True).content_type == "application/json; charset=iso-8859-1"
+    assert relabelled(api, wrong=False) == Page(b"[]", "application/json")
+    padded = b"".join(huge_chunks(api, 200_000))
+    assert len(padded) >= 200_000 and json.loads(padded) == []  # still the same JSON

@@ -258,3 +258,28 @@ def test_requests_per_note_for_each_mode(site):
                      (SITEMAP, False): 3 + 3 + 4 + 37}
     drupal, found = requests_for(site, HOST_2009_2017, LISTING)
     assert found == 6 and drupal > found  # the year and month index pages of 2000-2026
+
+
+# -- discovery under faults -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", sorted(kinds.RETRIED_KINDS | kinds.LABEL_KINDS))
+def test_the_rest_api_rides_out_transient_and_label_faults(kind):
+    plan_ = FaultPlan.always(kind, times=1, paths=r"^/wp-json/", slow_s=1.0, retry_after=0)
+    with MirrorServer(faults=plan_) as server:
+        with Fetcher(FetchPolicy(user_agent="statenotes-tests", crawl_delay_s=0.0, backoff_factor_s=0.01,
+                                 read_timeout_s=0.3, max_retries=2)) as client:
+            found = discover(client.fetch_page, server.base_url, *ALL_TIME, today=TODAY)
+    assert plan_.history() and {k for _, k in plan_.history()} == {kind}
+    assert (found.mode, len(found.refs), found.failures) == (REST, 22, ())
+    assert all(ref.item.note is not None for ref in found.refs)
+
+
+@pytest.mark.parametrize("kind", sorted(kinds.REFUSED_KINDS))
+def test_a_refused_rest_answer_hands_over_to_the_listing(kind):
+    plan_ = FaultPlan.always(kind, times=1, paths=r"^/wp-json/", huge_bytes=3_000_000)
+    with MirrorServer(faults=plan_) as server:
+        with Fetcher(FetchPolicy(user_agent="statenotes-tests", crawl_delay_s=0.0, backoff_factor_s=0.01,
+                                 max_page_bytes=2_000_000, max_redirects=3)) as client:
+            found = discover(client.fetch_page, server.base_url, *ALL_TIME, today=TODAY)
+    assert {k for _, k in plan_.history()} == {kind}
+    assert (found.mode, len(found.refs)) == (LISTING, 22) and [m for m, _ in found.failures] == [REST]
