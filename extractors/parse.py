@@ -217,7 +217,9 @@ def parse_note(html: bytes, url: str, content_type: str | None = None) -> MediaN
 
 def parse_fetched(body: bytes, url: str, content_type: str | None = None) -> MediaNote:
     """A raw page as the archive keeps it: a REST item (content type `rest.REST_ITEM_TYPE`, as
-    discovery by the REST API stores it) or a fetched HTML page."""
-    if content_type and content_type.split(";")[0].strip().lower() == REST_ITEM_TYPE:
+    discovery by the REST API stores it) or a fetched HTML page. Without a content type (read
+    back from the archive), a body that is a JSON object is a REST item: no HTML page starts so."""
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type == REST_ITEM_TYPE or (not media_type and body.lstrip()[:1] == b"{"):
         return parse_rest_raw(body, url)
     return parse_note(body, url, content_type)

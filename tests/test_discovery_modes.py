@@ -116,6 +116,8 @@ def test_rest_finds_every_note_with_its_body_in_one_request(site, fetcher):
         assert ref.item.error is None and ref.item.note.title == from_page.title == ref.title
         assert ref.item.note.blocks == from_page.blocks
         assert parse_fetched(ref.item.raw, ref.url, REST_ITEM_TYPE).blocks == from_page.blocks  # from the archive
+        assert parse_fetched(ref.item.raw, ref.url).layout == "wp-json"  # its content type unknown
+        assert parse_fetched(page.body, ref.url).layout == from_page.layout
         assert json.loads(ref.item.raw)["link"] == ref.url
 
 
