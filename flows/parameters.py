@@ -20,9 +20,12 @@ SITE_URLS = {
 
 
 class DiscoveryMode(str, Enum):
-    """How a run finds the notes of its window. Only the listing is implemented so far."""
+    """How a run finds the notes of its window (see extractors/discover_modes.py)."""
 
     LISTING = "listing"  # the press-release listing pages, newest first, paged until the window ends
+    REST = "rest"  # the WordPress REST API, 100 releases a request
+    SITEMAP = "sitemap"  # the sitemaps: releases changed in the window (covers windows up to today)
+    AUTO = "auto"  # the cheapest of the three that covers the window, falling back when one fails
 
 
 def today_utc() -> date:
@@ -42,7 +45,9 @@ class BackfillRequest(BaseModel):
                     "Empty: the configured base_url (STATENOTES_BASE_URL).")
     discovery: DiscoveryMode = Field(
         DiscoveryMode.LISTING,
-        description="How notes are found: 'listing' walks the press-release listing pages.")
+        description="How notes are found: listing (the press-release listing pages), rest (the WordPress "
+                    "REST API), sitemap (the sitemaps; windows up to today), auto (the cheapest that "
+                    "covers the window, falling back when one fails).")
 
     @field_validator("site")
     @classmethod

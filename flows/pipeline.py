@@ -20,7 +20,7 @@ from prefect import flow, get_run_logger
 from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.http import Fetcher
 from statenotes.flows import progress
-from statenotes.flows.parameters import BackfillRequest
+from statenotes.flows.parameters import BackfillRequest, DiscoveryMode
 from statenotes.flows.pages import BatchOutcome
 from statenotes.flows.reprocess import archived_pages, read_pages
 from statenotes.flows.runners import parse_runner
@@ -82,12 +82,14 @@ def _says_what_a_failure_left(settings: Settings) -> Iterator[None]:
         raise
 
 
-def _crawl(flow_name: str, start: date, end: date, settings: Settings, parameters: dict) -> RunSummary:
+def _crawl(flow_name: str, start: date, end: date, settings: Settings, parameters: dict,
+           discovery: str = DiscoveryMode.LISTING.value) -> RunSummary:
     with _says_what_a_failure_left(settings):
-        return _crawl_window(flow_name, start, end, settings, parameters)
+        return _crawl_window(flow_name, start, end, settings, parameters, discovery)
 
 
-def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, parameters: dict) -> RunSummary:
+def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, parameters: dict,
+                  discovery: str) -> RunSummary:
     logger = get_run_logger()
     started_at, clock = datetime.now(UTC), time.monotonic()
     summary = _new_summary(flow_name, start, end, settings)
@@ -95,7 +97,7 @@ def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, pa
                 settings.base_url, settings.data_dir)
     archive, outcome = RawArchive(settings.raw_dir), BatchOutcome()
     with Fetcher(settings.fetch_policy()) as fetcher, parse_runner(settings) as runner:
-        refs = retrying(discover_notes, settings)(fetcher, settings, start, end)
+        refs = retrying(discover_notes, settings)(fetcher, settings, start, end, discovery)
         summary.discovered = len(refs)
         progress.current().add_total(len(refs))
         parsing = []
@@ -131,7 +133,7 @@ def backfill(request: BackfillRequest, settings: Settings | None = None) -> RunS
     request = BackfillRequest.model_validate(request)
     settings = _resolve(settings, request.base_url)
     parameters = {"site": request.site, "discovery": request.discovery.value}
-    return _crawl("backfill", request.start, request.end, settings, parameters)
+    return _crawl("backfill", request.start, request.end, settings, parameters, request.discovery.value)
 
 
 def nightly_window(lake: Lake, today: date, lookback_days: int, overlap_days: int) -> tuple[date, date]:

@@ -15,10 +15,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.tasks import Task
 
 from statenotes.extractors.archive import RawArchive
-from statenotes.extractors.discover import discover_from_listing
+from statenotes.extractors.discover_modes import discover
 from statenotes.extractors.http import Fetcher
 from statenotes.extractors.records import FetchRecord, NoteRef
 from statenotes.flows import progress
+from statenotes.flows.parameters import DiscoveryMode
 from statenotes.flows.pages import BatchOutcome, FetchedBatch, RawPage, fetch_pages, parse_pages
 from statenotes.flows.settings import Settings
 from statenotes.flows.summary import RunSummary
@@ -36,14 +37,18 @@ def retrying(task_: Task, settings: Settings) -> Task:
 
 
 @task(name="discover", cache_policy=NO_CACHE, tags=[HTTP_TAG])
-def discover_notes(fetcher: Fetcher, settings: Settings, start: date, end: date) -> list[NoteRef]:
+def discover_notes(fetcher: Fetcher, settings: Settings, start: date, end: date,
+                   mode: str = DiscoveryMode.LISTING.value) -> list[NoteRef]:
     logger = get_run_logger()
     parts = urlsplit(settings.base_url)
     delay = fetcher.crawl_delay_for(f"{parts.scheme}://{parts.netloc}")
-    refs = list(discover_from_listing(
-        lambda url: fetcher.fetch_page(url).body, settings.base_url, start, end,
-        frozenset(settings.release_types) or None))
-    logger.info("discovered %d notes listed %s..%s at %s", len(refs), start, end, settings.base_url)
+    found = discover(fetcher.fetch_page, settings.base_url, start, end, mode,
+                     release_types=frozenset(settings.release_types) or None)
+    for failed, reason in found.failures:
+        logger.warning("discovery by %s failed (%s); %s was used instead", failed, reason, found.mode)
+    refs = found.refs
+    logger.info("discovered %d notes listed %s..%s at %s (%s, %d requests)", len(refs), start, end,
+                settings.base_url, found.mode, found.requests)
     if not refs:
         logger.warning("no note listed %s..%s at %s with types %s: if notes are expected, open the "
                        "listing page in a browser and check base_url and release_types",

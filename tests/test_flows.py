@@ -48,7 +48,7 @@ def files_of(root: Path) -> dict[str, bytes]:
     ({"start": "2020-02-01", "end": "2020-01-01"}, "start 2020-02-01 is after end 2020-01-01"),
     ({"start": "2020-01-01", "end": (TODAY + timedelta(days=1)).isoformat()}, "is in the future"),
     ({"start": "2020-01-01", "end": "2020-01-02", "site": "ftp.state.gov"}, "site must be one of www"),
-    ({"start": "2020-01-01", "end": "2020-01-02", "discovery": "sitemap"}, "discovery: Input should be 'listing'"),
+    ({"start": "2020-01-01", "end": "2020-01-02", "discovery": "rss"}, "discovery: Input should be 'listing', 'rest'"),
     ({"start": "January", "end": "2020-01-02"}, "start: Input should be a valid date"),
 ])
 def test_the_backfill_form_refuses_bad_input_clearly(fields, message):
@@ -73,6 +73,20 @@ def test_the_form_schema_carries_the_descriptions():
 
 
 # -- runs ----------------------------------------------------------------------------------------
+
+@pytest.mark.usefixtures("prefect_harness")
+@pytest.mark.parametrize("mode", ["rest", "sitemap"])
+def test_every_discovery_mode_of_the_form_loads_the_same_notes(tmp_path, mode):
+    with MirrorServer() as site:
+        summary = backfill(BackfillRequest(start=WINDOW.start, end=WINDOW.end, discovery=mode),
+                           settings=settings_for(site, tmp_path))
+    assert (summary.new, summary.quarantined) == (len(load_sample_notes()), [])
+    with duckdb.connect(str(tmp_path / "statenotes.duckdb"), read_only=True) as con:
+        titles = {r[0] for r in con.execute("select title from notes_latest").fetchall()}
+        parameters = json.loads(con.execute("select parameters from runs").fetchone()[0])
+    assert titles == {n["title"] for n in load_sample_notes()}
+    assert parameters["discovery"] == mode
+
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_run_that_fails_leaves_the_warehouse_as_it_was(tmp_path, monkeypatch):
