@@ -15,18 +15,31 @@ DASK_LOCAL_WORKERS = 2  # a LocalCluster's worker processes when no dask_address
 LOOPBACK = "127.0.0.1"
 
 
-def local_cluster_kwargs(n_workers: int = DASK_LOCAL_WORKERS) -> dict:
+def local_cluster_kwargs(n_workers: int = DASK_LOCAL_WORKERS, api_url: str | None = None) -> dict:
     # Processes (parsing holds the GIL), one thread each, on loopback, no dashboard port.
-    return {"n_workers": n_workers, "threads_per_worker": 1, "processes": True, "host": LOOPBACK,
-            "dashboard_address": None}
+    kwargs = {"n_workers": n_workers, "threads_per_worker": 1, "processes": True, "host": LOOPBACK,
+              "dashboard_address": None}
+    if api_url:
+        # Without it, each worker of an embedded (serverless) run starts a Prefect server of its own.
+        kwargs["env"] = {"PREFECT_API_URL": api_url}
+    return kwargs
+
+
+def current_api_url() -> str | None:
+    """The API the running flow talks to (the embedded server's, when there is no other)."""
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    return str(context.client.api_url) if context and context.client else None
 
 
 def parse_runner(settings: Settings) -> TaskRunner:
-    """A fresh (not started) task runner for the run's parse tasks, as `settings` ask."""
+    """A fresh (not started) task runner for the run's parse tasks, as `settings` ask. Workers of a
+    cluster at `dask_address` need PREFECT_API_URL in their own environment."""
     if settings.task_runner == "dask":
         from prefect_dask import DaskTaskRunner
 
         if settings.dask_address:
             return DaskTaskRunner(address=settings.dask_address)
-        return DaskTaskRunner(cluster_kwargs=local_cluster_kwargs())
+        return DaskTaskRunner(cluster_kwargs=local_cluster_kwargs(api_url=current_api_url()))
     return ThreadPoolTaskRunner(max_workers=PARSE_THREADS)
