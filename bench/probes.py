@@ -23,7 +23,9 @@ import psutil
 log = logging.getLogger(__name__)
 
 STAGES = ("discover", "fetch", "parse", "transform", "parquet", "publish", "finish")
-SAMPLE_EVERY_S = 0.1
+SAMPLE_EVERY_S = 0.25
+# Listing descendants reads every process's /proc entry: done less often than reading their memory.
+FIND_CHILDREN_EVERY = 8
 MB = 1024 * 1024
 
 
@@ -123,12 +125,16 @@ class TreeMemory:
     peak_by_role: dict[str, float] = field(default_factory=dict)
     peak_without: dict[str, float] = field(default_factory=dict)  # tree peak without one role
     _seen: dict[int, str] = field(default_factory=dict)
+    _tree: list[psutil.Process] = field(default_factory=list)
+    _samples: int = 0
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
     def label(self, pid: int, role: str) -> None:
+        """Count `pid` (and its descendants) under `role` from now on, and look for it at once."""
         self.roles[pid] = role
         self._seen.pop(pid, None)
+        self._tree = []
 
     def start(self) -> TreeMemory:
         self._thread = threading.Thread(target=self._run, name="bench-rss", daemon=True)
@@ -147,8 +153,11 @@ class TreeMemory:
 
     def sample(self) -> None:
         root = psutil.Process()
+        if self._samples % FIND_CHILDREN_EVERY == 0 or not self._tree:
+            self._tree = [root, *root.children(recursive=True)]
+        self._samples += 1
         by_role: dict[str, float] = defaultdict(float)
-        for process in [root, *root.children(recursive=True)]:
+        for process in self._tree:
             try:
                 rss = process.memory_info().rss / MB
             except psutil.Error:  # ended between listing and reading

@@ -7,7 +7,7 @@ nightly run (`statenotes run` in a new process) and `reprocess` of the archived 
 
 The last line of the output is one JSON object (see bench/README.md, "End to end"); progress goes
 to stderr. Peak RSS covers this process and every descendant (the mirror, Prefect's API server,
-the nightly run), sampled every 0.1 s with psutil.
+the nightly run), sampled every 0.25 s with psutil.
 """
 
 from __future__ import annotations
@@ -111,7 +111,8 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     memory.label(mirror.pid, "mirror")
     times = StageTimes()
     try:
-        settings = load_settings(base_url=base_url, data_dir=data_dir, crawl_delay_s=0.0, requests_per_minute=0)
+        settings = load_settings(base_url=base_url, data_dir=data_dir, crawl_delay_s=0.0, requests_per_minute=0,
+                                 task_runner=args.task_runner)
         request = BackfillRequest(start=date(2000, 1, 1), end=datetime.now(UTC).date())
         log(f"backfill of {args.notes} notes from {base_url} into {data_dir}")
         memory.phase = "backfill"
@@ -125,7 +126,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
             "notes": loaded, "notes_requested": args.notes, "discovered": summary.discovered,
             "quarantined": len(summary.quarantined), "seconds_total": round(wall, 2),
             "notes_per_s": round(loaded / wall, 1), "seconds": times.snapshot(), "untimed_stages": untimed,
-            "requests": summary.requests, "mb_downloaded": round(summary.bytes / 1e6, 1),
+            "task_runner": settings.task_runner, "requests": summary.requests, "mb_downloaded": round(summary.bytes / 1e6, 1),
             "cpu_s": {"pipeline": round(cpu_seconds(os.getpid()) - cpu_before, 1),
                       "mirror": round(cpu_seconds(mirror.pid) - mirror_cpu_before, 1)},
         })
@@ -149,7 +150,8 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         if "nightly" not in args.skip:
             memory.phase = "nightly"
             env = {"STATENOTES_BASE_URL": base_url, "STATENOTES_DATA_DIR": str(data_dir),
-                   "STATENOTES_CRAWL_DELAY_S": "0", "STATENOTES_REQUESTS_PER_MINUTE": "0"}
+                   "STATENOTES_CRAWL_DELAY_S": "0", "STATENOTES_REQUESTS_PER_MINUTE": "0",
+                   "STATENOTES_TASK_RUNNER": settings.task_runner}
             nightly = nightly_subprocess(env, on_start=lambda pid: memory.label(pid, "nightly"))
             last = Lake(settings.lake_dir).last_successful_run("nightly")
             result["nightly_no_change_wall_s"] = nightly.wall_s
@@ -189,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="keep corpus, data and Prefect state here (default: a temp dir)")
     parser.add_argument("--compare-pages", type=int, default=COMPARE_PAGES)
     parser.add_argument("--query-runs", type=int, default=QUERY_RUNS)
+    parser.add_argument("--task-runner", choices=("thread", "dask"), default=None,
+                        help="where parsing runs (default: the settings'; with dask, parse and transform "
+                             "run in worker processes and their stage times are not seen)")
     parser.add_argument("--skip", nargs="*", default=[], choices=SKIPPABLE, help="measurements to leave out")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="statenotes-bench-"))
