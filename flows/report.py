@@ -19,6 +19,7 @@ TOP_ACTORS = 12
 TOP_PAIRS = 20
 MIN_PAIR_NOTES = 2  # a pair named together once is a coincidence, not a relation
 CHART_WIDTH, CHART_HEIGHT, CHART_MARGIN = 900, 220, 30
+FIRST_LABEL_LAST_MONTH = 6  # a chart starting later in the year leaves no room to name that year
 
 NOTES_PER_MONTH_SQL = """
 select cast(date_trunc('month', published_date) as date) as month, count(*) as notes
@@ -93,7 +94,7 @@ def months_chart(months: list[tuple[object, int]]) -> str:
     keys = [(y, m) for y in range(y0, y1 + 1) for m in range(1, 13) if (y0, m0) <= (y, m) <= (y1, m1)]
     top = max(counts.values())
     plot_h = CHART_HEIGHT - CHART_MARGIN
-    step = (CHART_WIDTH - CHART_MARGIN) / len(keys)
+    step = (CHART_WIDTH - 2 * CHART_MARGIN) / len(keys)  # a margin each side for the axis labels
     parts = [f'<svg role="img" aria-label="notes per month" width="{CHART_WIDTH}" height="{CHART_HEIGHT}" '
              f'viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT}" xmlns="http://www.w3.org/2000/svg">',
              f'<text class="axis" x="0" y="12">{top}</text>']
@@ -103,7 +104,7 @@ def months_chart(months: list[tuple[object, int]]) -> str:
         x = CHART_MARGIN + i * step
         parts.append(f'<rect class="bar" x="{x:.1f}" y="{plot_h - height:.1f}" width="{max(step - 1, 1):.1f}" '
                      f'height="{height:.1f}"><title>{year}-{month:02d}: {count}</title></rect>')
-        if month == 1 or i == 0:
+        if month == 1 or (i == 0 and month <= FIRST_LABEL_LAST_MONTH):
             parts.append(f'<text class="axis" x="{x:.1f}" y="{CHART_HEIGHT - 8}">{year}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
