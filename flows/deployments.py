@@ -11,7 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 import httpx
 
-from statenotes.extractors.errors import StatenotesError
+from statenotes.extractors.errors import ConfigError, StatenotesError
 from statenotes.flows.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,11 +39,15 @@ def build_deployments(settings: Settings) -> list:
 
     from statenotes.flows.pipeline import backfill, nightly, reprocess
 
+    try:
+        schedule = Cron(settings.nightly_cron, timezone=settings.nightly_timezone)
+    except ValueError as exc:
+        raise ConfigError(f"invalid settings: nightly_cron: {exc}") from None
     # Module paths, not file paths: the run processes import the installed package from anywhere.
     common = {"tags": TAGS, "version": _version(), "entrypoint_type": EntrypointType.MODULE_PATH}
     return [
         nightly.to_deployment(
-            "nightly", schedules=[Cron(settings.nightly_cron, timezone=settings.nightly_timezone)],
+            "nightly", schedules=[schedule],
             description=(f"Every {settings.nightly_cron!r} ({settings.nightly_timezone}): notes listed since the "
                          f"last successful nightly run's end minus {settings.overlap_days} days (the first run "
                          f"looks back {settings.lookback_days} days), published to {settings.db_path}."),
