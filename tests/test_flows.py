@@ -189,6 +189,28 @@ def test_deployments_take_the_schedule_from_the_settings(monkeypatch):
     assert deployments["backfill"].entrypoint == "statenotes.flows.pipeline.backfill"
 
 
+@pytest.mark.parametrize("key,value,needle", [
+    ("STATENOTES_NIGHTLY_CRON", "0 6 * *", "not a cron line"),
+    ("STATENOTES_NIGHTLY_TIMEZONE", "Mars/Olympus", "unknown time zone"),
+    ("STATENOTES_TASK_RUNNER", "ray", "task_runner"),
+])
+def test_bad_operator_settings_say_which_and_why(monkeypatch, key, value, needle):
+    from statenotes.extractors.errors import ConfigError
+
+    monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError, match=needle):
+        load_settings()
+
+
+def test_a_cron_line_prefect_refuses_stops_serve_with_a_settings_error(monkeypatch):
+    from statenotes.extractors.errors import ConfigError
+    from statenotes.flows.deployments import build_deployments
+
+    monkeypatch.setenv("STATENOTES_NIGHTLY_CRON", "61 6 * * *")
+    with pytest.raises(ConfigError, match="nightly_cron"):
+        build_deployments(load_settings())
+
+
 def test_serve_without_a_server_says_what_to_do(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     result = subprocess.run([sys.executable, "-c", "from statenotes.flows.cli import app; app()", "serve"],
