@@ -22,7 +22,9 @@ import psutil
 
 log = logging.getLogger(__name__)
 
-STAGES = ("discover", "fetch", "parse", "transform", "parquet", "publish", "finish")
+STAGES = ("discover", "fetch", "parse", "transform", "parquet", "publish", "finish", "commit_task_overhead")
+# Parts of the stages above (not added to them): every HTTP GET (discovery's too) and the raw archive.
+PARTS = ("http_get", "archive_put")
 SAMPLE_EVERY_S = 0.25
 # Listing descendants reads every process's /proc entry: done less often than reading their memory.
 FIND_CHILDREN_EVERY = 8
@@ -44,7 +46,7 @@ class StageTimes:
 
     def snapshot(self) -> dict[str, float]:
         with self._lock:
-            return {stage: round(self.seconds.get(stage, 0.0), 3) for stage in STAGES}
+            return {stage: round(self.seconds.get(stage, 0.0), 3) for stage in STAGES + PARTS}
 
     def reset(self) -> None:
         with self._lock:
@@ -73,6 +75,8 @@ def _timed(function: Callable, stage: str, times: StageTimes, subtract: tuple[st
 def stage_timers(times: StageTimes) -> Iterator[list[str]]:
     """Wrap the stage functions the flows call; yields the names that could not be wrapped (their
     stage then reads 0). Everything is put back on exit."""
+    from statenotes.extractors.archive import RawArchive
+    from statenotes.extractors.http import Fetcher
     from statenotes.flows import pages, pipeline, tasks
 
     undo: list[Callable[[], None]] = []
@@ -81,7 +85,7 @@ def stage_timers(times: StageTimes) -> Iterator[list[str]]:
     def patch_global(module, name: str, stage: str, subtract: tuple[str, ...] = ()) -> None:
         original = getattr(module, name, None)
         if original is None:
-            missing.append(f"{module.__name__}.{name}")
+            missing.append(f"{getattr(module, '__module__', '')}.{module.__name__}.{name}")
             return
         setattr(module, name, _timed(original, stage, times, subtract))
         undo.append(lambda: setattr(module, name, original))
@@ -95,6 +99,8 @@ def stage_timers(times: StageTimes) -> Iterator[list[str]]:
         task_.fn = _timed(original, stage, times, subtract)  # with_options() copies fn: patch before the run
         undo.append(lambda: setattr(task_, "fn", original))
 
+    patch_global(Fetcher, "fetch_page", "http_get")
+    patch_global(RawArchive, "put", "archive_put")
     patch_task("discover_notes", "discover")
     patch_task("fetch_batch", "fetch")
     patch_global(pages, "parse_note", "parse")
@@ -104,6 +110,8 @@ def stage_timers(times: StageTimes) -> Iterator[list[str]]:
     patch_global(tasks, "install", "publish")
     patch_task("commit_and_publish", "parquet", subtract=("publish",))
     patch_global(pipeline, "_finish", "finish")
+    # Calling the commit task, less the task's own body: Prefect's walk over its inputs.
+    patch_global(pipeline, "commit_and_publish", "commit_task_overhead", subtract=("parquet", "publish"))
     for name in missing:
         log.warning("stage function %s not found: its stage is not timed", name)
     try:
@@ -119,6 +127,7 @@ class TreeMemory:
     SAMPLE_EVERY_S in a thread; peaks by phase and by process role."""
 
     roles: dict[int, str] = field(default_factory=dict)  # pid -> role ("mirror", ...); others: "pipeline"
+    report_every: int = 0  # log the tree's memory every this many samples (0: never)
     phase: str = "setup"
     peak_total: float = 0.0
     peak_by_phase: dict[str, float] = field(default_factory=dict)
@@ -164,6 +173,9 @@ class TreeMemory:
                 continue
             by_role[self._role(process)] += rss
         total = sum(by_role.values())
+        if self.report_every and self._samples % self.report_every == 0:
+            log.info("rss %s: %.0f MB in all (%s)", self.phase, total,
+                     ", ".join(f"{role} {rss:.0f}" for role, rss in sorted(by_role.items())))
         self.peak_total = max(self.peak_total, total)
         self.peak_by_phase[self.phase] = max(self.peak_by_phase.get(self.phase, 0.0), total)
         for role, rss in by_role.items():

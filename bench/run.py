@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -95,9 +96,9 @@ def cpu_seconds(pid: int) -> float:
 
 def run(args: argparse.Namespace, work: Path) -> dict:
     from measures import analyst_queries, compare_parsers, nightly_subprocess, sample_pages
-    from probes import StageTimes, TreeMemory, stage_timers
+    from probes import SAMPLE_EVERY_S, StageTimes, TreeMemory, stage_timers
 
-    memory = TreeMemory().start()
+    memory = TreeMemory(report_every=round(args.rss_log_every / SAMPLE_EVERY_S)).start()
     corpus, result = corpus_for(args, work, memory)
     from statenotes.flows.parameters import BackfillRequest
     from statenotes.flows.pipeline import backfill, reprocess
@@ -194,8 +195,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--task-runner", choices=("thread", "dask"), default=None,
                         help="where parsing runs (default: the settings'; with dask, parse and transform "
                              "run in worker processes and their stage times are not seen)")
+    parser.add_argument("--rss-log-every", type=int, default=0, metavar="S",
+                        help="log the process tree's memory every S seconds (stderr)")
+    parser.add_argument("--switch-interval", type=float, default=None, metavar="S",
+                        help="sys.setswitchinterval for this process (an experiment: how long an I/O thread "
+                             "waits for the GIL held by parsing threads; Python's default is 0.005)")
     parser.add_argument("--skip", nargs="*", default=[], choices=SKIPPABLE, help="measurements to leave out")
     args = parser.parse_args(argv)
+    if args.rss_log_every:
+        logging.basicConfig(level=logging.WARNING, format="[bench %(asctime)s] %(message)s", datefmt="%H:%M:%S")
+        logging.getLogger("probes").setLevel(logging.INFO)
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     work = args.work or Path(tempfile.mkdtemp(prefix="statenotes-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     prefect_environment(work)
@@ -204,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
-    result.update({"seed": args.seed, "python": sys.version.split()[0], "cpus": os.cpu_count(),
+    result.update({"seed": args.seed, "switch_interval_s": sys.getswitchinterval(), "python": sys.version.split()[0], "cpus": os.cpu_count(),
                    "measured_at": datetime.now(UTC).isoformat(timespec="seconds")})
     if not args.json:
         print(json.dumps(result, indent=2))
