@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from statenotes.extractors.errors import ConfigError
-from statenotes.extractors.http import FetchPolicy
+from statenotes.extractors.http import WAYBACK_BASE, FetchPolicy
 
 ENV_PREFIX = "STATENOTES_"
 CRON_FIELDS = 5
@@ -49,6 +49,8 @@ class Settings(BaseModel):
     task_runner: Literal["thread", "dask"] = Field("thread", description="Where parsing runs.")
     dask_address: str = Field("", description="A running Dask scheduler; empty: a LocalCluster.")
     lake_replica_uri: str = Field("", description="fsspec URI the lake is copied to after each run.")
+    wayback_fallback: bool = Field(False, description="Fetch a page the site blocks from the Wayback Machine.")
+    wayback_base: str = Field(WAYBACK_BASE, description="The Wayback Machine (or a mirror imitating it).")
 
     @field_validator("nightly_cron")
     @classmethod
@@ -101,6 +103,8 @@ class Settings(BaseModel):
             allowed_hosts=frozenset(self.allowed_hosts),
             max_redirects=self.max_redirects,
             requests_per_minute=self.requests_per_minute,
+            wayback_fallback=self.wayback_fallback,
+            wayback_base=self.wayback_base.rstrip("/"),
         )
 
 
