@@ -8,16 +8,16 @@ tested directly and reused by the flows, `reprocess` and `extract`."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from statenotes.extractors.archive import RawArchive
-from statenotes.extractors.errors import FetchError, ParseError
-from statenotes.extractors.http import Fetcher
+from statenotes.extractors.errors import FetchError, ParseError, StatenotesError
+from statenotes.extractors.http import NOT_MODIFIED, Fetcher
 from statenotes.extractors.parse import PARSER_VERSION, parse_note
-from statenotes.extractors.records import MediaNote
+from statenotes.extractors.records import FetchedPage, MediaNote, Validators
 from statenotes.transforms.actors import Gazetteer, find_actors, load_gazetteer
 from statenotes.transforms.paragraphs import normalise_body
 from statenotes.transforms.records import ActorFindings, NoteBody
@@ -74,23 +74,30 @@ def load_page(page: RawPage, gazetteer: Gazetteer) -> LoadedNote:
 
 
 def fetch_pages(urls: list[str], fetcher: Fetcher, archive: RawArchive, concurrency: int = 1,
-                on_page: Callable[[], None] = lambda: None) -> FetchedBatch:
+                on_page: Callable[[], None] = lambda: None,
+                validators: Mapping[str, Validators] | None = None) -> FetchedBatch:
     """Fetch each URL (at most `concurrency` in flight; the fetcher still spaces request starts by
     the crawl delay) and keep its body in the raw archive before anything reads it. A page that
-    cannot be fetched is quarantined, never fatal. Results keep the order of `urls`."""
+    cannot be fetched is quarantined, never fatal. Results keep the order of `urls`.
+
+    A URL with `validators` is asked conditionally; a 304 gives back the archived body, which is
+    then processed like a fresh one (so an unchanged page merges as unchanged and rewrites nothing)."""
+    validators = validators or {}
 
     def fetch_one(url: str) -> RawPage | QuarantineItem:
         try:
-            page = fetcher.fetch_page(url)
+            page, body = _fetch_or_reuse(url, fetcher, archive, validators.get(url))
         except FetchError as exc:
             log.warning("quarantined (fetch) %s: %s", url, exc.reason)
             return QuarantineItem(url=url, stage=STAGE_FETCH, reason=exc.reason, raw_sha256=None,
                                   seen_at=datetime.now(UTC))
         finally:
             on_page()
-        raw_sha = archive.put(page.body, page.sha256)
+        if page.status == NOT_MODIFIED:  # the response's headers need not repeat the Content-Type
+            return RawPage(url=url, raw_sha256=page.sha256, fetched_at=page.fetched_at, content_type=None, body=body)
+        raw_sha = archive.put(body, page.sha256)
         return RawPage(url=url, raw_sha256=raw_sha, fetched_at=page.fetched_at,
-                       content_type=page.content_type, body=page.body)
+                       content_type=page.content_type, body=body)
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="fetch") as pool:
         results = list(pool.map(fetch_one, urls))
@@ -98,6 +105,21 @@ def fetch_pages(urls: list[str], fetcher: Fetcher, archive: RawArchive, concurre
     for result in results:
         (batch.pages if isinstance(result, RawPage) else batch.quarantined).append(result)
     return batch
+
+
+def _fetch_or_reuse(url: str, fetcher: Fetcher, archive: RawArchive,
+                    validators: Validators | None) -> tuple[FetchedPage, bytes]:
+    """The page and its body: fetched, or (on a 304) read back from the raw archive. An archived
+    copy that is gone or corrupt is fetched again in full rather than trusted."""
+    page = fetcher.fetch_page(url, validators=validators)
+    if page.status != NOT_MODIFIED:
+        return page, page.body
+    try:
+        return page, archive.get(page.sha256)
+    except StatenotesError as exc:
+        log.warning("%s: 304 but the archived copy is unusable (%s); fetching it in full", url, exc)
+        page = fetcher.fetch_page(url)
+        return page, page.body
 
 
 def parse_pages(pages: list[RawPage], gazetteer: Gazetteer | None = None) -> BatchOutcome:

@@ -20,6 +20,7 @@ from prefect import flow, get_run_logger
 from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.http import Fetcher
 from statenotes.flows import progress
+from statenotes.flows.known import latest_validators
 from statenotes.flows.parameters import BackfillRequest, DiscoveryMode
 from statenotes.flows.pages import BatchOutcome
 from statenotes.flows.reprocess import archived_pages, read_pages
@@ -96,13 +97,15 @@ def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, pa
     logger.info("%s %s: notes listed %s..%s at %s into %s", flow_name, summary.run_id, start, end,
                 settings.base_url, settings.data_dir)
     archive, outcome = RawArchive(settings.raw_dir), BatchOutcome()
+    validators = latest_validators(Lake(settings.lake_dir))  # conditional GET for pages seen before
     with Fetcher(settings.fetch_policy()) as fetcher, parse_runner(settings) as runner:
         refs = retrying(discover_notes, settings)(fetcher, settings, start, end, discovery)
         summary.discovered = len(refs)
         progress.current().add_total(len(refs))
         parsing = []
         for urls in _batches([ref.url for ref in refs], settings.batch_size):
-            fetched = retrying(fetch_batch, settings)(urls, fetcher, archive, settings.http_concurrency)
+            known = {url: validators[url] for url in urls if url in validators}
+            fetched = retrying(fetch_batch, settings)(urls, fetcher, archive, settings.http_concurrency, known)
             outcome.quarantined.extend(fetched.quarantined)
             if fetched.pages:  # parsed on the runner while the next batch downloads
                 parsing.append(runner.submit(parse_batch, {"pages": fetched.pages}))

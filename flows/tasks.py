@@ -17,7 +17,7 @@ from prefect.tasks import Task
 from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.discover_modes import discover
 from statenotes.extractors.http import Fetcher
-from statenotes.extractors.records import FetchRecord, NoteRef
+from statenotes.extractors.records import FetchRecord, NoteRef, Validators
 from statenotes.flows import progress
 from statenotes.flows.parameters import DiscoveryMode
 from statenotes.flows.pages import BatchOutcome, FetchedBatch, RawPage, fetch_pages, parse_pages
@@ -60,8 +60,10 @@ def discover_notes(fetcher: Fetcher, settings: Settings, start: date, end: date,
 
 
 @task(name="fetch-pages", cache_policy=NO_CACHE, tags=[HTTP_TAG])
-def fetch_batch(urls: list[str], fetcher: Fetcher, archive: RawArchive, concurrency: int) -> FetchedBatch:
-    batch = fetch_pages(urls, fetcher, archive, concurrency, on_page=progress.current().advance)
+def fetch_batch(urls: list[str], fetcher: Fetcher, archive: RawArchive, concurrency: int,
+                validators: dict[str, Validators] | None = None) -> FetchedBatch:
+    batch = fetch_pages(urls, fetcher, archive, concurrency, on_page=progress.current().advance,
+                        validators=validators)
     if batch.quarantined:
         reasons = sorted({q.reason for q in batch.quarantined})
         get_run_logger().warning("%d of %d pages could not be fetched (%s); they are quarantined and "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from urllib.parse import urlsplit
 
 import duckdb
 import pytest
@@ -57,3 +58,24 @@ def test_a_backfill_with_the_wayback_fallback_loads_a_bot_walled_note(tmp_path, 
     else:
         assert loaded == [] and archive_asks == []
         assert [(url.endswith(SEED_PATH), stage) for url, stage, _ in summary.quarantined] == [(True, "parse")]
+
+
+def note_paths(db_path) -> set[str]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        return {urlsplit(url).path for (url,) in con.execute("select distinct url from notes").fetchall()}
+
+
+def test_a_second_backfill_gets_304s_and_changes_nothing(tmp_path):
+    with MirrorServer() as site:
+        settings = settings_for(site, tmp_path)
+        first = backfill(EVERYTHING, settings=settings)
+        before = table_contents(settings.db_path)
+        site.clear_requests()
+        second = backfill(EVERYTHING, settings=settings)
+        served = site.requests
+    paths = note_paths(settings.db_path)
+    asked = [(path, status) for _, path, status in served if path in paths]
+    assert len(paths) == len(load_sample_notes()) == first.new
+    assert sorted(p for p, _ in asked) == sorted(paths) and {s for _, s in asked} == {304}
+    assert (second.new, second.updated, second.unchanged, second.quarantined) == (0, 0, first.new, [])
+    assert table_contents(settings.db_path) == before
