@@ -31,6 +31,7 @@ COMPARE_PAGES = 200  # pages parsed side by side by statenotes, trafilatura and 
 QUERY_RUNS = 7
 SKIPPABLE = ("compare", "publish", "queries", "nightly", "reprocess")
 MIRROR_START_TIMEOUT_S = 120
+PREFECT_START_TIMEOUT_S = 120
 
 
 def log(message: str) -> None:
@@ -42,6 +43,8 @@ def prefect_environment(work: Path) -> None:
     os.environ["PREFECT_HOME"] = str(work / "prefect-home")
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # Prefect's default (20 s) is too short on a busy 2-core machine; the start stays in the figures.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(PREFECT_START_TIMEOUT_S))
     os.environ.pop("PREFECT_API_URL", None)
     for name in [n for n in os.environ if n.startswith("STATENOTES_")]:
         del os.environ[name]
