@@ -15,6 +15,8 @@ _PREFECT_HOME = tempfile.mkdtemp(prefix="statenotes-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# Embedded Prefect starts a server per process; on a busy 2-core machine 20 s is not always enough.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.pop("PREFECT_API_URL", None)
 for _name in list(os.environ):
     if _name.startswith("STATENOTES_"):
@@ -24,8 +26,22 @@ GOLD_DIR = Path(__file__).parent / "gold"
 SEED_SLUG = "2019-02-07-statement-by-ministers-of-the-global-coalition-to-defeat-isis-daesh"
 
 
+_BASETEMP: str | None = None
+
+
+def pytest_configure(config):
+    # A private temp root: pytest's shared /tmp/pytest-of-<user> numbering collides when two
+    # sessions run at once, and this one is removed at the end, leaving nothing behind.
+    global _BASETEMP
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        _BASETEMP = tempfile.mkdtemp(prefix="statenotes-pytest-")
+        config.option.basetemp = _BASETEMP
+
+
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
+    if _BASETEMP:
+        shutil.rmtree(_BASETEMP, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
