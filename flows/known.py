@@ -1,18 +1,26 @@
-"""What the lake already knows about URLs when a run starts, read once per run: the validators of
-each URL's latest good fetch (for conditional GET).
+"""What the lake already knows when a run starts, read once per run: the validators of each URL's
+latest good fetch (for conditional GET), and each note's latest page metadata (for REST items).
 
 A fetch counts when it named an archived body: status 200, or 304 (which confirmed the body an
 earlier 200 archived). Its ETag / Last-Modified go out as If-None-Match / If-Modified-Since; a 304
-answer then means "the archived copy `sha256` is still the page"."""
+answer then means "the archived copy `sha256` is still the page".
+A REST item has no release type, office or tags (page chrome; `extractors.rest`), and the note's
+content hash covers them: a note read from the REST API after its page would look edited. So a
+REST note takes them from its note's latest stored version (`fill_from_previous`). A note seen
+first through the REST API gains a version when a page fetch later supplies them.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import duckdb
 
-from statenotes.extractors.records import Validators
+from statenotes.extractors.records import Validators, note_id_for
+from statenotes.extractors.selectors import LAYOUT_WP_JSON
 from statenotes.warehouse.lake import Lake
+from statenotes.warehouse.records import LoadedNote
 
 OK, NOT_MODIFIED = 200, 304
 
@@ -24,6 +32,21 @@ select url, etag, last_modified, sha256 from (
     where status in ({OK}, {NOT_MODIFIED}) and sha256 is not null and sha256 <> ''
 ) where newest = 1
 """
+
+METADATA_SQL = """
+select note_id, release_type, office, tags from (
+    select note_id, release_type, office, tags,
+           row_number() over (partition by note_id order by version desc) as newest
+    from read_parquet(?, hive_partitioning = true)
+) where newest = 1
+"""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PageMetadata:
+    release_type: str | None
+    office: str | None
+    tags: tuple[str, ...]
 
 
 def _paths(files: list[Path]) -> list[str]:
@@ -40,3 +63,29 @@ def latest_validators(lake: Lake) -> dict[str, Validators]:
             rows = con.execute(VALIDATORS_SQL, [fetches]).fetchall()
     return {url: Validators(etag=etag, last_modified=last_modified, sha256=sha)
             for url, etag, last_modified, sha in rows if etag or last_modified}
+
+
+def latest_metadata(lake: Lake) -> dict[str, PageMetadata]:
+    """note_id -> release type, office and tags of its latest stored version."""
+    with lake.snapshot() as files:
+        notes = _paths(files["notes"])
+        if not notes:
+            return {}
+        with duckdb.connect() as con:
+            rows = con.execute(METADATA_SQL, [notes]).fetchall()
+    return {note_id: PageMetadata(release_type, office, tuple(tags or ())) for note_id, release_type, office, tags in rows}
+
+
+def fill_from_previous(loaded: list[LoadedNote], known: dict[str, PageMetadata]) -> list[LoadedNote]:
+    """Notes read from REST items (layout wp-json) take their note's stored release type, office and
+    tags; notes that have them, or whose note is new, are returned as they are."""
+    filled = []
+    for item in loaded:
+        note = item.note
+        previous = known.get(note_id_for(item.url))
+        if previous is not None and note.layout == LAYOUT_WP_JSON:
+            note = dataclasses.replace(note, release_type=previous.release_type, office=previous.office,
+                                       tags=list(previous.tags))
+            item = dataclasses.replace(item, note=note)
+        filled.append(item)
+    return filled

@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.errors import FetchError, ParseError, StatenotesError
 from statenotes.extractors.http import NOT_MODIFIED, Fetcher
-from statenotes.extractors.parse import PARSER_VERSION, parse_note
-from statenotes.extractors.records import FetchedPage, MediaNote, Validators
+from statenotes.extractors.parse import PARSER_VERSION, parse_fetched
+from statenotes.extractors.rest import REST_ITEM_TYPE
+from statenotes.extractors.records import FetchedPage, MediaNote, NoteRef, Validators
 from statenotes.transforms.actors import Gazetteer, find_actors, load_gazetteer
 from statenotes.transforms.paragraphs import normalise_body
 from statenotes.transforms.records import ActorFindings, NoteBody
@@ -58,8 +59,9 @@ class BatchOutcome:
 
 def transform_page(body: bytes, url: str, content_type: str | None,
                    gazetteer: Gazetteer) -> tuple[MediaNote, NoteBody, ActorFindings]:
-    """Parse and transform one page's bytes; raises ParseError for a page that is not a release."""
-    note = parse_note(body, url, content_type)
+    """Parse and transform one page's bytes (an HTML page or an archived REST item); raises
+    ParseError for a page that is not a release."""
+    note = parse_fetched(body, url, content_type)
     note_body = normalise_body(note.blocks)
     if not note_body.paragraphs:
         raise ParseError("release body has no paragraphs after normalisation", url)
@@ -104,6 +106,23 @@ def fetch_pages(urls: list[str], fetcher: Fetcher, archive: RawArchive, concurre
     batch = FetchedBatch()
     for result in results:
         (batch.pages if isinstance(result, RawPage) else batch.quarantined).append(result)
+    return batch
+
+
+def rest_pages(refs: list[NoteRef], archive: RawArchive) -> FetchedBatch:
+    """Releases the REST API gave with their bodies (`ref.item`): archived as the items they are,
+    never fetched again. An item that could not be read is quarantined at the parse stage."""
+    batch = FetchedBatch()
+    for ref in refs:
+        item = ref.item
+        raw_sha = archive.put(item.raw, item.sha256)
+        if item.error is not None:
+            log.warning("quarantined (parse) %s: %s", ref.url, item.error)
+            batch.quarantined.append(QuarantineItem(url=ref.url, stage=STAGE_PARSE, reason=item.error,
+                                                    raw_sha256=raw_sha, seen_at=item.fetched_at))
+            continue
+        batch.pages.append(RawPage(url=ref.url, raw_sha256=raw_sha, fetched_at=item.fetched_at,
+                                   content_type=REST_ITEM_TYPE, body=item.raw))
     return batch
 
 

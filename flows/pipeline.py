@@ -20,14 +20,15 @@ from prefect import flow, get_run_logger
 from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.http import Fetcher
 from statenotes.flows import progress
-from statenotes.flows.known import latest_validators
+from statenotes.flows.known import fill_from_previous, latest_metadata, latest_validators
 from statenotes.flows.parameters import BackfillRequest, DiscoveryMode
-from statenotes.flows.pages import BatchOutcome
+from statenotes.flows.pages import BatchOutcome, rest_pages
 from statenotes.flows.reprocess import archived_pages, read_pages
 from statenotes.flows.runners import parse_runner
 from statenotes.flows.settings import Settings, load_settings
 from statenotes.flows.summary import RunSummary, publish_artifacts, top_actors
-from statenotes.flows.tasks import commit_and_publish, discover_notes, fetch_batch, fetch_log, parse_batch, retrying
+from statenotes.flows.tasks import (commit_and_publish, discover_notes, fetch_batch, fetch_log, parse_batch,
+                                   rest_fetch_log, retrying)
 from statenotes.warehouse.lake import Lake
 
 log = logging.getLogger(__name__)
@@ -96,14 +97,22 @@ def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, pa
     summary = _new_summary(flow_name, start, end, settings)
     logger.info("%s %s: notes listed %s..%s at %s into %s", flow_name, summary.run_id, start, end,
                 settings.base_url, settings.data_dir)
-    archive, outcome = RawArchive(settings.raw_dir), BatchOutcome()
+    archive, outcome, item_fetches = RawArchive(settings.raw_dir), BatchOutcome(), []
     validators = latest_validators(Lake(settings.lake_dir))  # conditional GET for pages seen before
     with Fetcher(settings.fetch_policy()) as fetcher, parse_runner(settings) as runner:
         refs = retrying(discover_notes, settings)(fetcher, settings, start, end, discovery)
         summary.discovered = len(refs)
         progress.current().add_total(len(refs))
         parsing = []
-        for urls in _batches([ref.url for ref in refs], settings.batch_size):
+        given = [ref for ref in refs if ref.item is not None]  # the REST API sent their bodies
+        if given:
+            items = rest_pages(given, archive)
+            outcome.quarantined.extend(items.quarantined)
+            item_fetches = [rest_fetch_log(ref) for ref in given]
+            progress.current().advance(len(given))
+            for pages in _batches(items.pages, settings.batch_size):
+                parsing.append(runner.submit(parse_batch, {"pages": pages}))
+        for urls in _batches([ref.url for ref in refs if ref.item is None], settings.batch_size):
             known = {url: validators[url] for url in urls if url in validators}
             fetched = retrying(fetch_batch, settings)(urls, fetcher, archive, settings.http_concurrency, known)
             outcome.quarantined.extend(fetched.quarantined)
@@ -113,6 +122,8 @@ def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, pa
             outcome.extend(future.result())
         fetches = [fetch_log(record) for record in fetcher.log]
     summary.requests, summary.bytes = len(fetches), sum(f.bytes or 0 for f in fetches)
+    fetches += item_fetches  # not requests: rows that let `reprocess` find the archived items
+    outcome.loaded = fill_from_previous(outcome.loaded, latest_metadata(Lake(settings.lake_dir)))
     summary.quarantined = [(q.url, q.stage, q.reason) for q in outcome.quarantined]
     parameters = {**parameters, "start": start.isoformat(), "end": end.isoformat(), "base_url": settings.base_url}
     summary = commit_and_publish(summary, outcome, fetches, settings, started_at, parameters, clock)
@@ -194,6 +205,7 @@ def _reprocess(settings: Settings) -> RunSummary:
             result = future.result()
             progress.current().advance(len(result.loaded) + len(result.quarantined))
             outcome.extend(result)
+    outcome.loaded = fill_from_previous(outcome.loaded, latest_metadata(Lake(settings.lake_dir)))
     if unreadable:
         logger.warning("%d pages have no readable raw copy and keep their loaded versions: %s",
                        len(unreadable), "; ".join(unreadable[:5]))

@@ -30,6 +30,7 @@ from statenotes.warehouse.records import RUN_SUCCESS, FetchLog, RunRecord
 from statenotes.warehouse.rows import actor_table, note_tables
 
 HTTP_TAG = "statenotes-http"
+REST_ITEM_STATUS = 200  # the listing response's status, which carried the item
 
 
 def retrying(task_: Task, settings: Settings) -> Task:
@@ -85,6 +86,14 @@ def fetch_log(record: FetchRecord) -> FetchLog:
     return FetchLog(url=record.url, status=record.status, etag=record.etag, last_modified=record.last_modified,
                     bytes=record.bytes, sha256=record.sha256, elapsed_ms=record.elapsed_ms, error=record.error,
                     fetched_at=record.fetched_at)
+
+
+def rest_fetch_log(ref: NoteRef) -> FetchLog:
+    """The row of a release whose body came in a REST listing response: no request of its own
+    (`elapsed_ms` null), but the url -> archived body link `reprocess` and quarantine need."""
+    item = ref.item
+    return FetchLog(url=ref.url, status=REST_ITEM_STATUS, etag=None, last_modified=None, bytes=len(item.raw),
+                    sha256=item.sha256, elapsed_ms=None, error=None, fetched_at=item.fetched_at)
 
 
 @task(name="commit-and-publish", cache_policy=NO_CACHE)

@@ -79,3 +79,68 @@ def test_a_second_backfill_gets_304s_and_changes_nothing(tmp_path):
     assert sorted(p for p, _ in asked) == sorted(paths) and {s for _, s in asked} == {304}
     assert (second.new, second.updated, second.unchanged, second.quarantined) == (0, 0, first.new, [])
     assert table_contents(settings.db_path) == before
+
+
+def paragraphs_by_url(db_path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        rows = con.execute("""select n.url, p.seq, p.label, p.kind, p.text from notes_latest n
+                              join paragraphs p using (note_id, version) order by n.url, p.seq""").fetchall()
+    found: dict[str, list[tuple]] = {}
+    for url, *paragraph in rows:
+        found.setdefault(urlsplit(url).path, []).append(tuple(paragraph))
+    return found
+
+
+def test_a_rest_backfill_uses_the_items_and_loads_what_the_listing_loads(tmp_path):
+    with MirrorServer() as site:
+        by_listing = backfill(EVERYTHING, settings=settings_for(site, tmp_path / "listing"))
+        site.clear_requests()
+        rest = settings_for(site, tmp_path / "rest")
+        by_rest = backfill(BackfillRequest(start=EVERYTHING.start, end=EVERYTHING.end, discovery="rest"),
+                           settings=rest)
+        served = site.requests
+    notes = len(load_sample_notes())
+    assert (by_rest.new, by_rest.quarantined) == (notes, []) and by_listing.new == notes
+    # robots.txt, one REST page, and the listing pages walked for the release types (20 a page):
+    # about 0.1 a note at scale, here 6 / 22.
+    assert by_rest.requests == len(served) and by_rest.requests / notes <= 0.3
+    assert len([p for _, p, _ in served if p.startswith("/wp-json/")]) == 1
+    assert not [p for _, p, _ in served if p in note_paths(rest.db_path)]  # no note page fetched
+    assert paragraphs_by_url(rest.db_path) == paragraphs_by_url(tmp_path / "listing" / "statenotes.duckdb")
+
+
+def test_a_note_read_by_rest_after_its_page_is_not_a_new_version(tmp_path):
+    with MirrorServer() as site:
+        settings = settings_for(site, tmp_path)
+        backfill(EVERYTHING, settings=settings)
+        before = table_contents(settings.db_path)
+        again = backfill(BackfillRequest(start=EVERYTHING.start, end=EVERYTHING.end, discovery="rest"),
+                         settings=settings)
+    assert (again.new, again.updated, again.unchanged) == (0, 0, len(load_sample_notes()))
+    assert table_contents(settings.db_path) == before
+
+
+def test_reprocess_rereads_rest_items_and_quarantines_a_bad_one(tmp_path, monkeypatch):
+    from statenotes.flows import pages
+    from statenotes.flows.pipeline import reprocess
+
+    with MirrorServer() as site:
+        settings = settings_for(site, tmp_path)
+        backfill(BackfillRequest(start=EVERYTHING.start, end=EVERYTHING.end, discovery="rest"), settings=settings)
+        before = table_contents(settings.db_path)
+        site.clear_requests()
+        real = pages.parse_fetched
+
+        def seed_fails(body, url, content_type=None):
+            if url.endswith(SEED_PATH):
+                raise pages.ParseError("no body", url)
+            return real(body, url, content_type)
+
+        monkeypatch.setattr(pages, "parse_fetched", seed_fails)
+        broken = reprocess(settings=settings)
+        monkeypatch.setattr(pages, "parse_fetched", real)
+        fixed = reprocess(settings=settings)
+        assert site.requests == []
+    assert broken.discovered == len(load_sample_notes())
+    assert [(url.endswith(SEED_PATH), stage) for url, stage, _ in broken.quarantined] == [(True, "parse")]
+    assert fixed.quarantined == [] and table_contents(settings.db_path) == before

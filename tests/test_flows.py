@@ -113,21 +113,21 @@ def test_a_run_that_fails_leaves_the_warehouse_as_it_was(tmp_path, monkeypatch):
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_reprocess_reparses_the_archive_without_the_network(tmp_path, monkeypatch):
-    real_parse = pages.parse_note
+    real_parse = pages.parse_fetched
 
     def seed_fails(body, url, content_type=None):
         if url.endswith(SEED_PATH):
             raise ParseError("unknown layout: no release title", url)
         return real_parse(body, url, content_type)
 
-    monkeypatch.setattr(pages, "parse_note", seed_fails)
+    monkeypatch.setattr(pages, "parse_fetched", seed_fails)
     with MirrorServer() as site:
         first = backfill(WINDOW, settings=settings_for(site, tmp_path))
         settings = settings_for(site, tmp_path)
     assert [stage for _, stage, _ in first.quarantined] == ["parse"]
     fetches_before = Lake(tmp_path / "lake").read("fetches").num_rows
 
-    monkeypatch.setattr(pages, "parse_note", real_parse)  # the parser is fixed; the mirror is gone
+    monkeypatch.setattr(pages, "parse_fetched", real_parse)  # the parser is fixed; the mirror is gone
     fixed = reprocess(settings=settings)
     assert (fixed.new, fixed.unchanged, fixed.quarantined, fixed.requests) == (1, len(load_sample_notes()) - 1, [], 0)
 
@@ -137,7 +137,7 @@ def test_reprocess_reparses_the_archive_without_the_network(tmp_path, monkeypatc
             note.title = note.title.upper()
         return note
 
-    monkeypatch.setattr(pages, "parse_note", retitled)  # a parser change that alters one note
+    monkeypatch.setattr(pages, "parse_fetched", retitled)  # a parser change that alters one note
     again = reprocess(settings=settings)
     assert (again.new, again.updated, again.unchanged) == (0, 1, len(load_sample_notes()) - 1)
     with duckdb.connect(str(tmp_path / "statenotes.duckdb"), read_only=True) as con:

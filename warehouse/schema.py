@@ -166,7 +166,7 @@ FETCHES = TableSpec(
         Column("last_modified", TEXT, "Last-Modified response header, as sent."),
         Column("bytes", BIGINT, "Size of the response body in bytes."),
         Column("sha256", TEXT, "sha256 of the response body."),
-        Column("elapsed_ms", BIGINT, "Time the exchange took, in milliseconds."),
+        Column("elapsed_ms", BIGINT, "Time the exchange took, in milliseconds; null for a REST item (its body came in a listing response, no request of its own)."),
         Column("error", TEXT, "Why the fetch failed; null on success."),
         _key("fetched_at", TIMESTAMP, "When the request was made, UTC."),
         _key("run_id", TEXT, "Run that made the request (see runs)."),
