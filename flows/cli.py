@@ -1,4 +1,5 @@
-"""The `statenotes` command: demo, run, backfill, reprocess, serve, sql, report, docs, extract, mirror."""
+"""The `statenotes` command: demo, run, backfill, reprocess, serve, sql, quarantine, report, docs,
+extract, mirror."""
 
 from __future__ import annotations
 
@@ -208,6 +209,31 @@ def report(
     except StatenotesError as exc:
         _fail(exc)
     out.print(f"Report: {path.as_uri()}", highlight=False)
+
+
+QUARANTINE_SQL = """select url, stage, reason, attempts, last_seen_at as last_seen
+                    from quarantine order by last_seen_at desc, url, stage"""
+
+
+@app.command()
+def quarantine(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of objects.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Pages that failed (to download or to parse) and have not loaded since; the next runs retry them."""
+    from statenotes.flows import sql as analyst
+
+    try:
+        with analyst.connect(_settings(data_dir=data_dir).db_path) as con:
+            result = analyst.run_query(con, QUARANTINE_SQL)
+    except StatenotesError as exc:
+        _fail(exc)
+    if as_json:
+        print(analyst.as_json(result))
+    elif not result.rows:
+        out.print("nothing is quarantined")
+    else:
+        out.print(analyst.as_table(result))
 
 
 @app.command()

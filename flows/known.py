@@ -1,5 +1,6 @@
 """What the lake already knows when a run starts, read once per run: the validators of each URL's
-latest good fetch (for conditional GET), and each note's latest page metadata (for REST items).
+latest good fetch (for conditional GET), each note's latest page metadata (for REST items), and
+the quarantined URLs (retried by every nightly run, whatever its window).
 
 A fetch counts when it named an archived body: status 200, or 304 (which confirmed the body an
 earlier 200 archived). Its ETag / Last-Modified go out as If-None-Match / If-Modified-Since; a 304
@@ -89,3 +90,14 @@ def fill_from_previous(loaded: list[LoadedNote], known: dict[str, PageMetadata])
             item = dataclasses.replace(item, note=note)
         filled.append(item)
     return filled
+
+
+def quarantined_urls(lake: Lake) -> list[str]:
+    """Every URL in quarantine (any stage), sorted."""
+    with lake.snapshot() as files:
+        quarantine = _paths(files["quarantine"])
+        if not quarantine:
+            return []
+        with duckdb.connect() as con:
+            rows = con.execute("select distinct url from read_parquet(?) order by url", [quarantine]).fetchall()
+    return [url for (url,) in rows]

@@ -19,8 +19,9 @@ from prefect import flow, get_run_logger
 
 from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.http import Fetcher
+from statenotes.extractors.records import NoteRef
 from statenotes.flows import progress
-from statenotes.flows.known import fill_from_previous, latest_metadata, latest_validators
+from statenotes.flows.known import fill_from_previous, latest_metadata, latest_validators, quarantined_urls
 from statenotes.flows.parameters import BackfillRequest, DiscoveryMode
 from statenotes.flows.pages import BatchOutcome, rest_pages
 from statenotes.flows.reprocess import archived_pages, read_pages
@@ -85,13 +86,19 @@ def _says_what_a_failure_left(settings: Settings) -> Iterator[None]:
 
 
 def _crawl(flow_name: str, start: date, end: date, settings: Settings, parameters: dict,
-           discovery: str = DiscoveryMode.LISTING.value) -> RunSummary:
+           discovery: str = DiscoveryMode.LISTING.value, retry_quarantined: bool = False) -> RunSummary:
     with _says_what_a_failure_left(settings):
-        return _crawl_window(flow_name, start, end, settings, parameters, discovery)
+        return _crawl_window(flow_name, start, end, settings, parameters, discovery, retry_quarantined)
+
+
+def _with_quarantined(refs: list[NoteRef], lake: Lake) -> list[NoteRef]:
+    """The window's refs plus every quarantined URL outside it (fetched as a page)."""
+    listed = {ref.url for ref in refs}
+    return refs + [NoteRef(url=url) for url in quarantined_urls(lake) if url not in listed]
 
 
 def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, parameters: dict,
-                  discovery: str) -> RunSummary:
+                  discovery: str, retry_quarantined: bool) -> RunSummary:
     logger = get_run_logger()
     started_at, clock = datetime.now(UTC), time.monotonic()
     summary = _new_summary(flow_name, start, end, settings)
@@ -101,6 +108,8 @@ def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, pa
     validators = latest_validators(Lake(settings.lake_dir))  # conditional GET for pages seen before
     with Fetcher(settings.fetch_policy()) as fetcher, parse_runner(settings) as runner:
         refs = retrying(discover_notes, settings)(fetcher, settings, start, end, discovery)
+        if retry_quarantined:
+            refs = _with_quarantined(refs, Lake(settings.lake_dir))
         summary.discovered = len(refs)
         progress.current().add_total(len(refs))
         parsing = []
@@ -169,7 +178,7 @@ def nightly(settings: Settings | None = None) -> RunSummary:
     settings = _resolve(settings)
     start, end = nightly_window(Lake(settings.lake_dir), datetime.now(UTC).date(),
                                 settings.lookback_days, settings.overlap_days)
-    return _crawl("nightly", start, end, settings, {})
+    return _crawl("nightly", start, end, settings, {}, retry_quarantined=True)
 
 
 @flow(name="reprocess", log_prints=False)

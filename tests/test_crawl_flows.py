@@ -3,7 +3,10 @@ conditional GET on a second run, REST bodies used as they come, quarantine retri
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
@@ -11,7 +14,7 @@ import duckdb
 import pytest
 
 from statenotes.flows.parameters import BackfillRequest
-from statenotes.flows.pipeline import backfill
+from statenotes.flows.pipeline import backfill, nightly
 from statenotes.flows.settings import load_settings
 from statenotes.mirror import faults as kinds
 from statenotes.mirror.faults import FaultPlan
@@ -144,3 +147,27 @@ def test_reprocess_rereads_rest_items_and_quarantines_a_bad_one(tmp_path, monkey
     assert broken.discovered == len(load_sample_notes())
     assert [(url.endswith(SEED_PATH), stage) for url, stage, _ in broken.quarantined] == [(True, "parse")]
     assert fixed.quarantined == [] and table_contents(settings.db_path) == before
+
+
+def quarantine_cli(data_dir) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "from statenotes.flows.cli import app; app()", "quarantine",
+                           "--json", "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=120)
+
+
+def test_quarantined_pages_are_listed_and_retried_by_the_next_nightly(tmp_path):
+    blocked = FaultPlan.always(kinds.FORBIDDEN, times=1000, paths=f"^{re.escape(SEED_PATH)}$")
+    with MirrorServer(faults=blocked) as site:
+        settings = settings_for(site, tmp_path, max_retries=0)
+        backfill(EVERYTHING, settings=settings)
+        listed = quarantine_cli(tmp_path)
+        site.faults = FaultPlan.none()
+        site.clear_requests()
+        retried = nightly(settings=settings)  # its window (the last 14 days) lists none of the notes
+        asked = [(p, s) for _, p, s in site.requests if p == SEED_PATH]
+        after = quarantine_cli(tmp_path)
+    rows = json.loads(listed.stdout)
+    assert [(r["url"].endswith(SEED_PATH), r["stage"], r["reason"], r["attempts"]) for r in rows] == [
+        (True, "fetch", "HTTP 403", 1)] and rows[0]["last_seen"]
+    assert asked == [(SEED_PATH, 200)] and (retried.new, retried.quarantined) == (1, [])
+    assert len(seed_title(settings.db_path)) == 1
+    assert after.returncode == 0 and json.loads(after.stdout) == []
