@@ -171,3 +171,24 @@ def test_quarantined_pages_are_listed_and_retried_by_the_next_nightly(tmp_path):
     assert asked == [(SEED_PATH, 200)] and (retried.new, retried.quarantined) == (1, [])
     assert len(seed_title(settings.db_path)) == 1
     assert after.returncode == 0 and json.loads(after.stdout) == []
+
+
+def lake_files(lake_dir, tables=("notes", "paragraphs", "mentions", "actors", "quarantine")) -> dict:
+    return {str(p.relative_to(lake_dir)): (p.stat().st_mtime_ns, p.read_bytes())
+            for table in tables for p in sorted((lake_dir / table).rglob("*.parquet"))}
+
+
+def test_a_nightly_that_finds_nothing_new_asks_little_and_rewrites_nothing(tmp_path):
+    with MirrorServer() as site:
+        settings = settings_for(site, tmp_path)
+        backfill(EVERYTHING, settings=settings)
+        before, contents = lake_files(settings.lake_dir), table_contents(settings.db_path)
+        site.clear_requests()
+        quiet = nightly(settings=settings)
+        served = site.requests
+    assert len(served) == quiet.requests <= 5, served
+    assert (quiet.new, quiet.updated, quiet.quarantined) == (0, 0, [])
+    assert before and lake_files(settings.lake_dir) == before
+    assert table_contents(settings.db_path) == contents
+    with duckdb.connect(str(settings.db_path), read_only=True) as con:  # republished: the run is recorded
+        assert con.execute("select flow from runs order by started_at").fetchall() == [("backfill",), ("nightly",)]
