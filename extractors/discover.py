@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 LISTING_PATH = "/press-releases/"
 LISTING_PAGE_PATH = "/press-releases/page/{n}/"
 # Listing pages beyond this are never requested: a guard against a site that pages forever.
-MAX_LISTING_PAGES = 5000
+# 20,000 pages of 10 is 200,000 releases (5,000 stopped a 100,000-note backfill at 50,000).
+MAX_LISTING_PAGES = 20_000
 _ONLY_RESULTS = SoupStrainer(["ul", "div"], attrs={"class": re.compile(r"collection-(results|info__total)")})
 _DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%B %d,%Y")
 
@@ -108,3 +109,5 @@ def discover_from_listing(
         dated = [r.listed_date for r in page.refs if r.listed_date]
         if dated and min(dated) < start:
             return
+    log.warning("listing still going after %d pages at %s: stopped there; releases listed on later "
+                "pages were not discovered", MAX_LISTING_PAGES, base_url)
