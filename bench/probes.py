@@ -103,7 +103,8 @@ def stage_timers(times: StageTimes) -> Iterator[list[str]]:
     patch_global(RawArchive, "put", "archive_put")
     patch_task("discover_notes", "discover")
     patch_task("fetch_batch", "fetch")
-    patch_global(pages, "parse_note", "parse")
+    # The flows parse with parse_fetched (pages and archived REST items); before that, parse_note.
+    patch_global(pages, "parse_fetched" if hasattr(pages, "parse_fetched") else "parse_note", "parse")
     patch_global(pages, "normalise_body", "transform")
     patch_global(pages, "find_actors", "transform")
     patch_global(tasks, "prepare", "publish")
