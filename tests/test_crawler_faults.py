@@ -9,7 +9,6 @@ import socket
 import threading
 import time
 import tracemalloc
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -114,48 +113,19 @@ def test_the_bomb_on_the_wire_is_small_and_inflates_past_the_cap():
     assert len(gzip.decompress(wire)) == 50 * MB
 
 
-class _BombRedirect(BaseHTTPRequestHandler):
-    """/moved/ redirects to /here/ with a gzip bomb for a body; /here/ is a small page."""
-
-    protocol_version = "HTTP/1.1"
+def test_a_bomb_in_a_redirect_body_is_never_inflated(routes_site):
+    base, routes, _ = routes_site
     bomb = gzip.compress(b"\0" * (50 * MB), compresslevel=9)
-
-    def do_GET(self):  # noqa: N802 - http.server's name
-        if self.path == "/moved/":
-            headers, body, status = {"Location": "/here/", "Content-Encoding": "gzip"}, self.bomb, 302
-        elif self.path == "/here/":
-            headers, body, status = {}, b"<html>here</html>", 200
-        else:
-            headers, body, status = {}, b"", 404
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-def test_a_bomb_in_a_redirect_body_is_never_inflated():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _BombRedirect)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with Fetcher(policy(max_page_bytes=1 * MB)) as fetcher:
-            base = f"http://127.0.0.1:{server.server_address[1]}"
-            fetcher.fetch_page(base + "/here/")  # robots.txt and a connection, before counting
-            tracemalloc.start()
-            try:
-                page = fetcher.fetch_page(base + "/moved/")
-                peak = tracemalloc.get_traced_memory()[1]
-            finally:
-                tracemalloc.stop()
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    routes["/moved/"] = (302, {"Location": "/here/", "Content-Encoding": "gzip"}, bomb)
+    routes["/here/"] = (200, {}, b"<html>here</html>")
+    with Fetcher(policy(max_page_bytes=1 * MB)) as fetcher:
+        fetcher.fetch_page(base + "/here/")  # robots.txt and a connection, before counting
+        tracemalloc.start()
+        try:
+            page = fetcher.fetch_page(base + "/moved/")
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
     assert page.body == b"<html>here</html>" and page.final_url == base + "/here/"
     assert peak < 10 * MB
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import gzip
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -96,38 +94,6 @@ def test_user_agent_and_size_cap():
             with pytest.raises(FetchError, match="larger than 10000 bytes"):
                 fetcher.fetch_page(site.base_url + SEED_PATH)
         assert fetcher.session.headers["User-Agent"] == "statenotes-ua-check"
-
-
-class _RoutesHandler(BaseHTTPRequestHandler):
-    """Answers from `server.routes`: path -> (status, headers, body)."""
-
-    def do_GET(self):  # noqa: N802 - http.server's name
-        self.server.paths.append(self.path)
-        status, headers, body = self.server.routes.get(self.path, (404, {}, b"not here"))
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def routes_site():
-    """A bare HTTP server on 127.0.0.1 answering canned routes; yields (base_url, routes, paths)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _RoutesHandler)
-    server.routes, server.paths = {"/robots.txt": (200, {}, b"User-agent: *\nDisallow: /private/\n")}, []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", server.routes, server.paths
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def test_robots_disallow_is_honoured(routes_site):
