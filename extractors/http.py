@@ -69,7 +69,8 @@ class Fetcher:
             user_agent=policy.user_agent, allowed_hosts=policy.allowed_hosts, max_retries=policy.max_retries,
             backoff_factor_s=policy.backoff_factor_s, max_retry_after_s=policy.max_retry_after_s,
             max_redirects=policy.max_redirects)
-        self.log: list[FetchRecord] = []
+        self.log: list[FetchRecord] = []  # since the last `take_log`
+        self._requests = 0
         self._log_lock = threading.Lock()
         self._robots: dict[str, robotparser.RobotFileParser] = {}
         self._politeness: dict[str, Politeness] = {}
@@ -87,7 +88,15 @@ class Fetcher:
 
     @property
     def request_count(self) -> int:
-        return len(self.log)
+        """Exchanges since the fetcher was made (`take_log` does not reset it)."""
+        return self._requests
+
+    def take_log(self) -> list[FetchRecord]:
+        """The exchanges logged since the last call, handed over and forgotten: a long crawl
+        stores its log batch by batch instead of holding every record until the end."""
+        with self._log_lock:
+            taken, self.log = self.log, []
+        return taken
 
     def fetch_page(self, url: str, headers: dict[str, str] | None = None,
                    validators: Validators | None = None) -> FetchedPage:
@@ -254,6 +263,7 @@ class Fetcher:
     def _record(self, record: FetchRecord) -> None:
         with self._log_lock:
             self.log.append(record)
+            self._requests += 1
 
 
 def _not_modified(page: FetchedPage, validators: Validators) -> FetchedPage:

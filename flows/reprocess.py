@@ -1,5 +1,7 @@
 """Which archived pages `reprocess` reads again: the latest successful fetch of every URL that was
-ever a note or failed to parse, found in the lake (`fetches` maps url -> sha256 of the raw body).
+ever a note or failed to parse, found in the lake (`fetches` maps url -> sha256 of the raw body),
+in order of the year the note was published, so that each batch's rows fall in few of the lake's
+year partitions.
 
 Listing pages, robots.txt and pages that failed to download are not candidates: the first were
 never notes, the last have no body to re-read."""
@@ -19,9 +21,11 @@ from statenotes.warehouse.lake import Lake
 
 CANDIDATES_SQL = f"""
 with candidates as (
-    select url from notes
-    union
-    select url from quarantine where stage = '{STAGE_PARSE}'
+    select url, max(year(published_date)) as year from (
+        select url, published_date from notes
+        union all
+        select url, null from quarantine where stage = '{STAGE_PARSE}'
+    ) group by url
 ), latest as (
     select url, sha256, fetched_at,
            row_number() over (partition by url order by fetched_at desc) as newest
@@ -30,7 +34,7 @@ with candidates as (
 )
 select c.url, l.sha256, l.fetched_at
 from candidates c left join latest l on l.url = c.url and l.newest = 1
-order by c.url
+order by c.year nulls last, c.url
 """
 
 
@@ -48,13 +52,13 @@ def _relation(con: duckdb.DuckDBPyConnection, name: str, files: list[Path], colu
     else:  # a table with no file yet is empty, not missing
         con.execute(f"create view {name} as select {columns} from (select null::varchar as url, "
                     "null::varchar as stage, null::varchar as sha256, null::timestamptz as fetched_at, "
-                    "null::integer as status, null::bigint as bytes) where false")
+                    "null::integer as status, null::bigint as bytes, null::date as published_date) where false")
 
 
 def archived_pages(lake: Lake) -> list[ArchivedPage]:
     """Every candidate URL with its latest successfully fetched raw body (by sha256)."""
     with lake.snapshot() as files, duckdb.connect() as con:
-        _relation(con, "notes", files["notes"], "url")
+        _relation(con, "notes", files["notes"], "url, published_date")
         _relation(con, "quarantine", files["quarantine"], "url, stage")
         _relation(con, "fetches", files["fetches"], "url, sha256, fetched_at, status, bytes")
         rows = con.execute(CANDIDATES_SQL).fetchall()

@@ -148,3 +148,15 @@ def test_token_bucket_caps_the_request_rate(routes_site):
         for _ in range(5):
             fetcher.fetch_page(base + "/public/")
         assert time.monotonic() - started >= 0.45
+
+
+def test_the_log_is_handed_over_in_parts_and_the_request_count_keeps_counting():
+    with MirrorServer() as site, Fetcher(policy()) as fetcher:
+        fetcher.fetch_page(site.base_url + SEED_PATH)
+        first = fetcher.take_log()
+        fetcher.fetch_page(site.base_url + SEED_PATH)
+        second = fetcher.take_log()
+        assert [r.url for r in first if r.url.endswith(SEED_PATH)] == [site.base_url + SEED_PATH]
+        assert [r.url for r in second] == [site.base_url + SEED_PATH]  # robots.txt was asked once, before
+        assert fetcher.log == [] and fetcher.take_log() == []
+        assert fetcher.request_count == len(first) + len(second)
