@@ -117,6 +117,24 @@ def test_every_readme_query_runs_and_answers(warehouse, index):
         assert [row[1] for row in result.rows] == [1, 2]
 
 
+SEARCH_TERMS = ["humanitarian", "U.S.", "(ISIS)", "secretary", "JOSÉ", "chargé d’affaires", "the", "1", "zzqx"]
+
+
+@pytest.mark.parametrize("term", SEARCH_TERMS)
+def test_search_paragraphs_answers_what_ilike_answers_on_the_mirror(warehouse, term):
+    """docs/schema.md tells analysts to search with search_paragraphs(term): on the whole mirror, edited note
+    included, it returns exactly the latest versions' paragraphs that `text ILIKE '%term%'` finds."""
+    plain = ("select p.note_id, p.version, p.seq, n.published_date, n.title, n.url, p.label, p.kind, p.text "
+             "from paragraphs p join notes_latest n using (note_id, version) where p.text ilike $pattern")
+    with duckdb.connect(str(warehouse / "statenotes.duckdb"), read_only=True) as con:
+        found = con.execute("select * from search_paragraphs($term)", {"term": term}).fetchall()
+        expected = con.execute(plain, {"pattern": f"%{term}%"}).fetchall()
+    assert sorted(found, key=repr) == sorted(expected, key=repr)
+    assert term == "zzqx" or found
+    if term == "humanitarian":  # the edited note's added sentence, in its version 2 only
+        assert [r[1] for r in found if ADDED in r[-1]] == [2]
+
+
 def test_run_query_reports_errors_in_one_line(warehouse):
     with duckdb.connect(str(warehouse / "statenotes.duckdb"), read_only=True) as con, \
             pytest.raises(QueryError, match="nope"):
