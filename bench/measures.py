@@ -26,9 +26,10 @@ QUERIES = {
     "by_month": "select month, count_notes from notes_by_month order by month desc",
     "by_actor": ("select n.published_date, n.title from notes_latest n join mentions m using (note_id, version) "
                  "where m.actor_id = 'IRQ' group by all order by n.published_date desc"),
-    "text_search": ("select n.published_date, n.title, p.label, p.text from paragraphs p "
-                    "join notes_latest n using (note_id, version) where p.text ilike '%humanitarian%' "
-                    "order by n.published_date desc, p.seq"),
+    # The documented search (docs/schema.md, search_paragraphs): the same rows as
+    # `paragraphs p join notes_latest n using (note_id, version) where p.text ilike '%humanitarian%'`.
+    "text_search": ("select published_date, title, label, text from search_paragraphs('humanitarian') "
+                    "order by published_date desc, seq"),
 }
 
 

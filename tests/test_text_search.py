@@ -4,6 +4,7 @@ with the term taken literally; it is documented in the file's comments and in do
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -21,6 +22,7 @@ from statenotes.warehouse.rows import note_tables
 from statenotes.warehouse.schema import MACROS, VIEWS
 
 T0 = datetime(2024, 5, 1, 3, 0, tzinfo=timezone.utc)
+BENCH = Path(__file__).parents[1] / "bench"
 # The reference: ILIKE over paragraphs of the latest versions, the term's wildcards escaped.
 ILIKE = """SELECT p.note_id, p.version, p.seq, n.published_date, n.title, n.url, p.label, p.kind, p.text
            FROM paragraphs AS p JOIN notes_latest AS n USING (note_id, version)
@@ -119,3 +121,14 @@ def test_the_macro_and_the_view_are_documented(db: Path):
     assert MACROS["search_paragraphs"].description in section
     assert "Returns: `note_id` VARCHAR, `version` INTEGER, `seq` INTEGER, `published_date` DATE" in section
 
+
+def test_the_benchmark_text_search_answers_what_the_ilike_query_answers(db: Path):
+    sys.path.insert(0, str(BENCH))
+    try:
+        from measures import QUERIES
+    finally:
+        sys.path.remove(str(BENCH))
+    plain = ("SELECT n.published_date, n.title, p.label, p.text FROM paragraphs p JOIN notes_latest n "
+             "USING (note_id, version) WHERE p.text ILIKE '%humanitarian%' ORDER BY n.published_date DESC, p.seq")
+    assert "search_paragraphs('humanitarian')" in QUERIES["text_search"]
+    assert rows(db, QUERIES["text_search"]) == rows(db, plain) and len(rows(db, plain)) == 2
