@@ -14,10 +14,11 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from statenotes.extractors.errors import StatenotesError
+
+# Each command imports what it uses when it runs: `statenotes --help`, `sql` or `extract` never load
+# Prefect, and the flow commands start Prefect's server before they import it (see _prefect_server).
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Turn the State Department's media notes into a Parquet + DuckDB warehouse.")
@@ -38,6 +39,14 @@ def _quiet_prefect(verbose: bool) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
+def _prefect_server():
+    """Without PREFECT_API_URL, start the run's embedded Prefect server now, so that it boots while
+    this process imports Prefect and the pipeline (see flows/deployments.py, EmbeddedServer)."""
+    from statenotes.flows.deployments import EmbeddedServer
+
+    return EmbeddedServer.start()
+
+
 def _settings(**overrides):
     from statenotes.flows.settings import load_settings
 
@@ -56,9 +65,13 @@ class _RichProgress:
         self.bar.advance(self.task, pages)
 
 
-def _run_with_progress(run):
+def _run_with_progress(run, server=None):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from statenotes.flows import progress
 
+    if server is not None:
+        server.use()
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         with progress.reporting_to(_RichProgress(bar)):
@@ -66,6 +79,8 @@ def _run_with_progress(run):
 
 
 def _print_summary(summary) -> None:
+    from rich.table import Table
+
     table = Table(title=f"{summary.flow} {summary.window}".rstrip(), show_header=False)
     for label, value in [("site", summary.base_url), ("notes discovered", summary.discovered),
                          ("new", summary.new), ("updated", summary.updated), ("unchanged", summary.unchanged),
@@ -106,13 +121,14 @@ def backfill(
 ) -> None:
     """Load every media note listed between START and END."""
     _quiet_prefect(verbose)
+    server = _prefect_server()
     try:
         settings = _settings(base_url=base_url, data_dir=data_dir, crawl_delay_s=crawl_delay,
                              task_runner=task_runner)
         request = _backfill_request(start.date(), end.date(), site)
         from statenotes.flows.pipeline import backfill as backfill_flow
 
-        summary = _run_with_progress(lambda: backfill_flow(request, settings=settings))
+        summary = _run_with_progress(lambda: backfill_flow(request, settings=settings), server)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -123,12 +139,13 @@ def run(base_url: BaseUrl = None, data_dir: DataDir = None, crawl_delay: CrawlDe
         task_runner: TaskRunnerOption = None, verbose: Verbose = False) -> None:
     """The nightly run: notes listed since the last successful run (minus an overlap)."""
     _quiet_prefect(verbose)
+    server = _prefect_server()
     try:
         settings = _settings(base_url=base_url, data_dir=data_dir, crawl_delay_s=crawl_delay,
                              task_runner=task_runner)
         from statenotes.flows.pipeline import nightly
 
-        summary = _run_with_progress(lambda: nightly(settings=settings))
+        summary = _run_with_progress(lambda: nightly(settings=settings), server)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -138,11 +155,12 @@ def run(base_url: BaseUrl = None, data_dir: DataDir = None, crawl_delay: CrawlDe
 def reprocess(data_dir: DataDir = None, task_runner: TaskRunnerOption = None, verbose: Verbose = False) -> None:
     """Parse the raw archive again into the warehouse, without the network."""
     _quiet_prefect(verbose)
+    server = _prefect_server()
     try:
         settings = _settings(data_dir=data_dir, task_runner=task_runner)
         from statenotes.flows.pipeline import reprocess as reprocess_flow
 
-        summary = _run_with_progress(lambda: reprocess_flow(settings=settings))
+        summary = _run_with_progress(lambda: reprocess_flow(settings=settings), server)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -290,6 +308,7 @@ def mirror(
 def demo(data_dir: DataDir = None, verbose: Verbose = False) -> None:
     """Crawl the bundled offline mirror through real HTTP and publish the warehouse."""
     _quiet_prefect(verbose)
+    server = _prefect_server()
     from statenotes.flows.demo import DEMO_START, summarise_warehouse
     from statenotes.flows.pipeline import backfill as backfill_flow
     from statenotes.mirror.server import MirrorServer
@@ -301,7 +320,7 @@ def demo(data_dir: DataDir = None, verbose: Verbose = False) -> None:
             settings = _settings(base_url=site.base_url, data_dir=data_dir, crawl_delay_s=0.0,
                                  requests_per_minute=0)
             request = _backfill_request(DEMO_START, datetime.now(UTC).date(), None)
-            summary = _run_with_progress(lambda: backfill_flow(request, settings=settings))
+            summary = _run_with_progress(lambda: backfill_flow(request, settings=settings), server)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
