@@ -17,9 +17,6 @@ from rich.console import Console
 
 from statenotes.extractors.errors import StatenotesError
 
-# Each command imports what it uses when it runs: `statenotes --help`, `sql` or `extract` never load
-# Prefect, and the flow commands start Prefect's server before they import it (see _prefect_server).
-
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Turn the State Department's media notes into a Parquet + DuckDB warehouse.")
 out = Console()
@@ -37,14 +34,6 @@ def _quiet_prefect(verbose: bool) -> None:
     level = "INFO" if verbose else "WARNING"
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", level)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-
-
-def _prefect_server():
-    """Without PREFECT_API_URL, start the run's embedded Prefect server now, so that it boots while
-    this process imports Prefect and the pipeline (see flows/deployments.py, EmbeddedServer)."""
-    from statenotes.flows.deployments import EmbeddedServer
-
-    return EmbeddedServer.start()
 
 
 def _settings(**overrides):
@@ -65,13 +54,11 @@ class _RichProgress:
         self.bar.advance(self.task, pages)
 
 
-def _run_with_progress(run, server=None):
+def _run_with_progress(run):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from statenotes.flows import progress
 
-    if server is not None:
-        server.use()
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
         with progress.reporting_to(_RichProgress(bar)):
@@ -121,14 +108,13 @@ def backfill(
 ) -> None:
     """Load every media note listed between START and END."""
     _quiet_prefect(verbose)
-    server = _prefect_server()
     try:
         settings = _settings(base_url=base_url, data_dir=data_dir, crawl_delay_s=crawl_delay,
                              task_runner=task_runner)
         request = _backfill_request(start.date(), end.date(), site)
         from statenotes.flows.pipeline import backfill as backfill_flow
 
-        summary = _run_with_progress(lambda: backfill_flow(request, settings=settings), server)
+        summary = _run_with_progress(lambda: backfill_flow(request, settings=settings))
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -139,13 +125,12 @@ def run(base_url: BaseUrl = None, data_dir: DataDir = None, crawl_delay: CrawlDe
         task_runner: TaskRunnerOption = None, verbose: Verbose = False) -> None:
     """The nightly run: notes listed since the last successful run (minus an overlap)."""
     _quiet_prefect(verbose)
-    server = _prefect_server()
     try:
         settings = _settings(base_url=base_url, data_dir=data_dir, crawl_delay_s=crawl_delay,
                              task_runner=task_runner)
         from statenotes.flows.pipeline import nightly
 
-        summary = _run_with_progress(lambda: nightly(settings=settings), server)
+        summary = _run_with_progress(lambda: nightly(settings=settings))
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -155,12 +140,11 @@ def run(base_url: BaseUrl = None, data_dir: DataDir = None, crawl_delay: CrawlDe
 def reprocess(data_dir: DataDir = None, task_runner: TaskRunnerOption = None, verbose: Verbose = False) -> None:
     """Parse the raw archive again into the warehouse, without the network."""
     _quiet_prefect(verbose)
-    server = _prefect_server()
     try:
         settings = _settings(data_dir=data_dir, task_runner=task_runner)
         from statenotes.flows.pipeline import reprocess as reprocess_flow
 
-        summary = _run_with_progress(lambda: reprocess_flow(settings=settings), server)
+        summary = _run_with_progress(lambda: reprocess_flow(settings=settings))
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -308,7 +292,6 @@ def mirror(
 def demo(data_dir: DataDir = None, verbose: Verbose = False) -> None:
     """Crawl the bundled offline mirror through real HTTP and publish the warehouse."""
     _quiet_prefect(verbose)
-    server = _prefect_server()
     from statenotes.flows.demo import DEMO_START, summarise_warehouse
     from statenotes.flows.pipeline import backfill as backfill_flow
     from statenotes.mirror.server import MirrorServer
@@ -320,7 +303,7 @@ def demo(data_dir: DataDir = None, verbose: Verbose = False) -> None:
             settings = _settings(base_url=site.base_url, data_dir=data_dir, crawl_delay_s=0.0,
                                  requests_per_minute=0)
             request = _backfill_request(DEMO_START, datetime.now(UTC).date(), None)
-            summary = _run_with_progress(lambda: backfill_flow(request, settings=settings), server)
+            summary = _run_with_progress(lambda: backfill_flow(request, settings=settings))
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
