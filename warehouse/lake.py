@@ -11,6 +11,9 @@ rows sorted by the table's keys, so the same content always gives the same bytes
         tx.append_fetches(fetch_logs, run_id)
         tx.upsert_quarantine(items); tx.clear_quarantine(loaded_urls)
         tx.append_run(run)
+
+A transaction stages each changed file on disk as soon as it is put, so it does not hold the
+content of the files it changes.
 """
 
 from __future__ import annotations
@@ -53,21 +56,26 @@ def conform(table: pa.Table, table_spec: TableSpec) -> pa.Table:
 
 
 def _check_keys(table: pa.Table, table_spec: TableSpec, path: Path) -> None:
-    keys = list(zip(*(table.column(k).to_pylist() for k in table_spec.keys)))
-    if any(v is None for key in keys for v in key):
+    # Arrow-side: a partition's keys as Python tuples would cost more than the partition itself.
+    keys = list(table_spec.keys)
+    if any(table.column(k).null_count for k in keys):
         raise WarehouseError(f"{table_spec.name}: null in key {table_spec.keys} ({path})")
-    if len(set(keys)) != len(keys):
+    if table.num_rows and table.select(keys).group_by(keys).aggregate([]).num_rows != table.num_rows:
         raise WarehouseError(f"{table_spec.name}: duplicate key {table_spec.keys} ({path})")
 
 
 class Transaction:
-    """Changes to several tables, staged in memory and committed at once by `Lake.transaction`.
-    Reads through the transaction see its own uncommitted changes."""
+    """Changes to several tables, committed at once by `Lake.transaction`. Each `put` writes the
+    file's new content at once under its temporary name (see `journal`), so memory does not grow
+    with the number of files changed; the commit only renames. Reads through the transaction see
+    its own uncommitted changes."""
 
     def __init__(self, root: Path):
         self.root = root
         self.txid = uuid.uuid4().hex
-        self._pending: dict[Path, pa.Table | None] = {}  # None: delete
+        self._pending: dict[Path, Path | None] = {}  # final path -> staged temporary file; None: delete
+        self._made_dirs: list[Path] = []  # partition directories this transaction created
+        self._failed: str | None = None  # why it must not commit
 
     # -- files ---------------------------------------------------------------------------------
     def path_for(self, table: str, year: int | None = None) -> Path:
@@ -78,19 +86,20 @@ class Transaction:
 
     def files(self, table: str) -> list[Path]:
         on_disk = set(Lake.committed_files(self.root, table))
-        for path, content in self._pending.items():
+        for path, staged in self._pending.items():
             if path.parent == self.root / table or path.parent.parent == self.root / table:
-                (on_disk.add if content is not None else on_disk.discard)(path)
+                (on_disk.add if staged is not None else on_disk.discard)(path)
         return sorted(on_disk)
 
     def load(self, path: Path, table: str, columns: list[str] | None = None) -> pa.Table:
         """A file's content as this transaction sees it (empty when absent)."""
         table_spec = spec(table)
         if path in self._pending:
-            content = self._pending[path]
-            content = table_spec.schema.empty_table() if content is None else content
-            return content.select(columns) if columns else content
-        if not path.exists():
+            staged = self._pending[path]
+            if staged is not None:  # written conformed by `put`
+                return pq.read_table(staged, columns=columns)
+            path = None
+        if path is None or not path.exists():
             empty = table_spec.schema.empty_table()
             return empty.select(columns) if columns else empty
         if columns:
@@ -107,18 +116,47 @@ class Transaction:
         return conform(pa.concat_tables(parts), spec(table))
 
     def put(self, path: Path, table: str, content: pa.Table) -> bool:
-        """Stage `content` as the whole of `path`. Returns whether it differs from the committed file
-        (an identical file is not rewritten; an empty one is deleted)."""
+        """Stage `content` as the whole of `path`, written now to its temporary file (a second put
+        of the same path replaces it). Returns whether it differs from the committed file (an
+        identical file is not rewritten; an empty one is deleted)."""
         table_spec = spec(table)
         content = conform(content, table_spec)
         _check_keys(content, table_spec, path)
         committed = (conform(pq.read_table(path), table_spec) if path.exists()
                      else table_spec.schema.empty_table())
         if content.equals(committed):
-            self._pending.pop(path, None)
+            self._unstage(path)
             return False
-        self._pending[path] = content if content.num_rows else None
+        if not content.num_rows:
+            self._unstage(path)
+            self._pending[path] = None
+            return True
+        self._make_dir(path.parent)
+        staged = journal.tmp_name(path, self.txid)
+        self._pending[path] = staged
+        try:
+            pq.write_table(content, staged, compression=COMPRESSION)
+        except BaseException:
+            # The earlier staged content of `path`, if any, is gone too: this transaction can
+            # no longer commit what its caller staged.
+            self._unstage(path)
+            self._failed = f"staging {path} failed"
+            raise
         return True
+
+    def _unstage(self, path: Path) -> None:
+        staged = self._pending.pop(path, None)
+        if staged is not None:
+            staged.unlink(missing_ok=True)
+
+    def _make_dir(self, directory: Path) -> None:
+        missing = []
+        while not directory.exists() and directory != self.root:
+            missing.append(directory)
+            directory = directory.parent
+        for directory in reversed(missing):
+            directory.mkdir(exist_ok=True)
+            self._made_dirs.append(directory)
 
     @property
     def changed(self) -> list[Path]:
@@ -151,27 +189,32 @@ class Transaction:
         return {table: [staged.get(path, path) for path in self.files(table)] for table in TABLES}
 
     def _commit(self, before_commit: BeforeCommit | None = None) -> None:
-        renames: dict[Path, Path] = {}
-        deletes: list[Path] = []
+        renames = {staged: final for final, staged in sorted(self._pending.items()) if staged is not None}
+        deletes = sorted(final for final, staged in self._pending.items() if staged is None)
         try:
-            for final, content in sorted(self._pending.items()):
-                if content is None:
-                    deletes.append(final)
-                    continue
-                final.parent.mkdir(parents=True, exist_ok=True)
-                tmp = journal.tmp_name(final, self.txid)
-                renames[tmp] = final
-                pq.write_table(content, tmp, compression=COMPRESSION)
-                journal.fsync_file(tmp)
+            if self._failed:
+                raise WarehouseError(f"lake {self.root}: not committing, {self._failed}")
+            for staged in renames:
+                journal.fsync_file(staged)
             if before_commit is not None:
                 before_commit(self.staged_files(renames))  # raising here commits nothing
         except BaseException:
-            for tmp in renames:
-                tmp.unlink(missing_ok=True)
+            self._abort()
             raise
         journal.commit(self.root, renames, deletes, self.txid)
         if renames or deletes:
             log.info("lake %s: committed %d file(s), deleted %d", self.root, len(renames), len(deletes))
+
+    def _abort(self) -> None:
+        """Remove everything staged (before the commit point only: after it, recovery needs them)."""
+        for staged in self._pending.values():
+            if staged is not None:
+                staged.unlink(missing_ok=True)
+        self._pending.clear()
+        for directory in reversed(self._made_dirs):
+            with contextlib.suppress(OSError):
+                directory.rmdir()  # only if empty: another file may have landed there since
+        self._made_dirs.clear()
 
 
 class Lake:
@@ -230,8 +273,12 @@ class Lake:
             tx = Transaction(self.root)
             self._in_transaction = True
             try:
-                yield tx
-                tx._commit(before_commit)
+                try:
+                    yield tx
+                except BaseException:
+                    tx._abort()
+                    raise
+                tx._commit(before_commit)  # removes what it staged itself if it fails before the commit point
             finally:
                 self._in_transaction = False
 
