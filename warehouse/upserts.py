@@ -4,11 +4,12 @@ input applied twice leaves the same rows (and so the same bytes)."""
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .records import RUN_SUCCESS, FetchLog, QuarantineItem, RunRecord
 from .rows import utc
@@ -47,22 +48,37 @@ def upsert_actors(tx: Transaction, actors: pa.Table) -> int:
     return changed
 
 
+FETCH_LOG_COLUMNS = [name for name in FETCHES.column_names if name != "run_id"]
+
+
+def fetch_rows(logs: Iterable[FetchLog]) -> pa.Table:
+    """Fetch logs as `fetches` rows without their run_id (given when they are appended)."""
+    logs = list(logs)
+    columns = {name: [getattr(entry, name) for entry in logs] for name in FETCH_LOG_COLUMNS}
+    columns["fetched_at"] = [utc(at) for at in columns["fetched_at"]]
+    return pa.table(columns, schema=pa.schema([FETCHES.schema.field(name) for name in FETCH_LOG_COLUMNS]))
+
+
+def _append_fetch_partition(tx: Transaction, year: int, rows: pa.Table, run_id: str) -> None:
+    """Add `rows` (fetch_rows of one fetch year, in the order given) to that year's partition;
+    a row with the key of an earlier one, stored or given, replaces it."""
+    path = tx.path_for("fetches", year)
+    added = rows.append_column(FETCHES.schema.field("run_id"), pa.array([run_id] * rows.num_rows, pa.string()))
+    combined = pa.concat_tables([tx.load(path, "fetches"), added.select(FETCHES.column_names).cast(FETCHES.schema)])
+    keys = list(FETCHES.keys)
+    last = (combined.select(keys).append_column("row", pa.array(range(combined.num_rows), pa.int64()))
+            .group_by(keys, use_threads=False).aggregate([("row", "max")]))
+    if last.num_rows != combined.num_rows:
+        combined = combined.take(last.column("row_max"))
+    tx.put(path, "fetches", combined)
+
+
 def append_fetches(tx: Transaction, logs: list[FetchLog], run_id: str) -> int:
     """Add fetch rows (a row with the key of a stored one replaces it). Returns rows given."""
-    by_year: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for entry in logs:
-        fetched_at = utc(entry.fetched_at)
-        by_year[fetched_at.year].append({
-            "url": entry.url, "status": entry.status, "etag": entry.etag,
-            "last_modified": entry.last_modified, "bytes": entry.bytes, "sha256": entry.sha256,
-            "elapsed_ms": entry.elapsed_ms, "error": entry.error, "fetched_at": fetched_at,
-            "run_id": run_id,
-        })
-    for year, rows in sorted(by_year.items()):
-        path = tx.path_for("fetches", year)
-        stored = _keyed(tx.load(path, "fetches").to_pylist(), FETCHES.keys)
-        stored.update(_keyed(rows, FETCHES.keys))
-        _write(tx, path, FETCHES, list(stored.values()))
+    rows = fetch_rows(logs)
+    years = pc.year(rows.column("fetched_at"))
+    for year in sorted(set(years.to_pylist())):
+        _append_fetch_partition(tx, year, rows.filter(pc.equal(years, year)), run_id)
     return len(logs)
 
 
