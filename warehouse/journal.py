@@ -7,6 +7,8 @@
 Recovery (under the lock): a journal present -> apply it again (every step is idempotent); then any
 temporary file left without a journal is an uncommitted stage and is deleted.
 Writers hold an exclusive flock on `_lock`; readers a shared one, so a reader sees whole commits.
+`<root>/.spool/` holds runs' candidate rows (see `spool`), written without the lock by runs still
+fetching: no part of this protocol looks inside it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 
 JOURNAL_NAME = "_commit.json"
 LOCK_NAME = "_lock"
+SPOOL_DIRNAME = ".spool"  # outside the commit protocol; removed by `spool.remove_stale_spools`
 JOURNAL_FORMAT = 1
 # Temporary names start with "." so that DuckDB globs, pyarrow datasets and analysts skip them.
 TMP_PREFIX = "."
@@ -123,8 +126,19 @@ def commit(root: Path, renames: dict[Path, Path], deletes: list[Path], txid: str
     _apply(root, journal)
 
 
+def _lake_paths(root: Path, pattern: str) -> Iterator[Path]:
+    """`root.rglob(pattern)` without the spools, whose files belong to live runs."""
+    for child in root.iterdir():
+        if child.name == SPOOL_DIRNAME:
+            continue
+        if child.match(pattern):
+            yield child
+        if child.is_dir() and not child.is_symlink():
+            yield from child.rglob(pattern)
+
+
 def _orphans(root: Path) -> Iterator[Path]:
-    for path in root.rglob(f"{TMP_PREFIX}*{TMP_SUFFIX}"):
+    for path in _lake_paths(root, f"{TMP_PREFIX}*{TMP_SUFFIX}"):
         if path.is_file():
             yield path
 
@@ -148,7 +162,7 @@ def recover(root: Path) -> tuple[bool, int]:
     if removed:
         log.warning("lake %s: removed %d uncommitted temporary file(s)", root, removed)
     # Directories made for a stage that never committed (deepest first, so parents can go too).
-    for directory in sorted((d for d in root.rglob("*") if d.is_dir()), key=lambda d: -len(d.parts)):
+    for directory in sorted((d for d in _lake_paths(root, "*") if d.is_dir()), key=lambda d: -len(d.parts)):
         with contextlib.suppress(OSError):
             directory.rmdir()
     return rolled, removed

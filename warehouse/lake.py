@@ -6,14 +6,18 @@ version's published_date; fetches: year of fetched_at; no date -> `year=__HIVE_D
 and `<root>/<table>/data.parquet` (actors, quarantine, runs). A changed file is rewritten whole, its
 rows sorted by the table's keys, so the same content always gives the same bytes.
 
-    with lake.transaction() as tx:      # one commit per run: all of it, or none of it
-        counts = tx.merge_notes(note_tables(notes, run_id))
-        tx.append_fetches(fetch_logs, run_id)
-        tx.upsert_quarantine(items); tx.clear_quarantine(loaded_urls)
-        tx.append_run(run)
+    with lake.spool(run_id) as spool:     # candidate rows on disk, batch by batch, outside the lock
+        for batch in batches:
+            spool.add(note_tables(batch.notes, run_id)); spool.add_fetches(batch.fetch_logs)
+        with lake.transaction() as tx:  # one commit per run: all of it, or none of it
+            counts = tx.merge_spooled(spool)
+            tx.append_spooled_fetches(spool, run_id)
+            tx.upsert_quarantine(items); tx.clear_quarantine(spool.urls())
+            tx.append_run(run)
 
-A transaction stages each changed file on disk as soon as it is put, so it does not hold the
-content of the files it changes.
+(`tx.merge_notes(note_tables(notes, run_id))` and `tx.append_fetches(fetch_logs, run_id)` do the same
+for candidates already in memory.) A transaction stages each changed file on disk as soon as it is
+put, so neither the spool nor the transaction holds more than one partition's rows at a time.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from . import journal, merge, upserts
 from .errors import WarehouseError
 from .records import FetchLog, QuarantineItem, RunRecord
 from .schema import PARTITION_NONE, TABLES, TableSpec, spec
+from .spool import CandidateSpool, remove_stale_spools
 
 log = logging.getLogger(__name__)
 
@@ -164,13 +169,23 @@ class Transaction:
 
     # -- operations ----------------------------------------------------------------------------
     def merge_notes(self, tables: dict[str, pa.Table]) -> merge.MergeCounts:
+        """Merge candidate tables (`rows.note_tables`) held in memory; see `merge_spooled`."""
         return merge.merge_notes(self, tables)
+
+    def merge_spooled(self, spool: CandidateSpool) -> merge.MergeCounts:
+        """Merge a run's spooled candidate notes, paragraphs, mentions and actors (not its fetches:
+        `append_spooled_fetches`), one year partition at a time."""
+        return merge.merge_spooled(self, spool)
 
     def upsert_actors(self, actors: pa.Table) -> int:
         return upserts.upsert_actors(self, actors)
 
     def append_fetches(self, rows: Iterable[FetchLog], run_id: str) -> int:
         return upserts.append_fetches(self, list(rows), run_id)
+
+    def append_spooled_fetches(self, spool: CandidateSpool, run_id: str) -> int:
+        """`append_fetches` of every fetch log spooled by `spool.add_fetches`, one year at a time."""
+        return upserts.append_spooled_fetches(self, spool, run_id)
 
     def upsert_quarantine(self, items: Iterable[QuarantineItem]) -> int:
         return upserts.upsert_quarantine(self, list(items))
@@ -228,6 +243,7 @@ class Lake:
         self.root.mkdir(parents=True, exist_ok=True)
         with journal.locked(self.root, exclusive=True, timeout_s=lock_timeout_s):
             journal.recover(self.root)
+            remove_stale_spools(self.root)
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> Lake:
@@ -235,7 +251,8 @@ class Lake:
 
     @staticmethod
     def committed_files(root: Path, table: str) -> list[Path]:
-        """The table's committed data files (temporary names start with '.' and never match)."""
+        """The table's committed data files (temporary names start with '.' and never match; spools
+        live outside the table directories, in `<root>/.spool`)."""
         pattern = DATA_FILE if spec(table).partition is PARTITION_NONE else f"{PARTITION_KEY}=*/{PART_FILE}"
         return sorted((root / table).glob(pattern))
 
@@ -281,6 +298,13 @@ class Lake:
                 tx._commit(before_commit)  # removes what it staged itself if it fails before the commit point
             finally:
                 self._in_transaction = False
+
+    def spool(self, run_id: str) -> CandidateSpool:
+        """A new, empty spool for the candidate rows of run `run_id`, under `<root>/.spool/<run_id>/`
+        (a context manager that removes it on exit). Needs no lock: the commit protocol and
+        recovery leave `.spool` alone, and opening the lake removes only spools whose owning
+        process is gone (see `spool.remove_stale_spools`)."""
+        return CandidateSpool.create(self.root, run_id)
 
     # One-operation transactions, for callers that need no more.
     def merge_notes(self, tables: dict[str, pa.Table]) -> merge.MergeCounts:

@@ -17,6 +17,7 @@ from .schema import ACTORS, FETCHES, QUARANTINE, RUNS, TableSpec
 
 if TYPE_CHECKING:
     from .lake import Transaction
+    from .spool import CandidateSpool
 
 ACTOR_ATTRIBUTES = ("name", "kind", "iso3", "parent_id")
 
@@ -80,6 +81,13 @@ def append_fetches(tx: Transaction, logs: list[FetchLog], run_id: str) -> int:
     for year in sorted(set(years.to_pylist())):
         _append_fetch_partition(tx, year, rows.filter(pc.equal(years, year)), run_id)
     return len(logs)
+
+
+def append_spooled_fetches(tx: Transaction, spool: CandidateSpool, run_id: str) -> int:
+    """`append_fetches` of a spool's fetch logs, read one fetch year at a time. Returns rows spooled."""
+    for year in spool.years("fetches"):
+        _append_fetch_partition(tx, year, spool.read("fetches", year), run_id)
+    return spool.fetch_count
 
 
 def upsert_quarantine(tx: Transaction, items: list[QuarantineItem]) -> int:
