@@ -101,3 +101,19 @@ def quarantined_urls(lake: Lake) -> list[str]:
         with duckdb.connect() as con:
             rows = con.execute("select distinct url from read_parquet(?) order by url", [quarantine]).fetchall()
     return [url for (url,) in rows]
+
+
+class StoredMetadata:
+    """`latest_metadata` of the lake, read when a REST note first needs it (most runs have none,
+    and at 100,000 notes the map is tens of MB)."""
+
+    def __init__(self, lake: Lake):
+        self._lake = lake
+        self._known: dict[str, PageMetadata] | None = None
+
+    def fill(self, loaded: list[LoadedNote]) -> list[LoadedNote]:
+        if not any(item.note.layout == LAYOUT_WP_JSON for item in loaded):
+            return loaded
+        if self._known is None:
+            self._known = latest_metadata(self._lake)
+        return fill_from_previous(loaded, self._known)

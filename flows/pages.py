@@ -8,6 +8,7 @@ tested directly and reused by the flows, `reprocess` and `extract`."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 STAGE_FETCH = "fetch"
 STAGE_PARSE = "parse"
+STAGE_TRANSFORM = "transform"  # a stage of the run's timings only (stages.py); nothing is quarantined there
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,30 +49,46 @@ class FetchedBatch:
     quarantined: list[QuarantineItem] = field(default_factory=list)
 
 
+def _no_seconds() -> dict[str, float]:
+    return {STAGE_PARSE: 0.0, STAGE_TRANSFORM: 0.0}
+
+
 @dataclass(slots=True)
 class BatchOutcome:
     loaded: list[LoadedNote] = field(default_factory=list)
     quarantined: list[QuarantineItem] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=_no_seconds)  # parse, transform
 
     def extend(self, other: BatchOutcome) -> None:
         self.loaded.extend(other.loaded)
         self.quarantined.extend(other.quarantined)
+        for stage, value in other.seconds.items():
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + value
 
 
-def transform_page(body: bytes, url: str, content_type: str | None,
-                   gazetteer: Gazetteer) -> tuple[MediaNote, NoteBody, ActorFindings]:
+def transform_page(body: bytes, url: str, content_type: str | None, gazetteer: Gazetteer,
+                   seconds: dict[str, float] | None = None) -> tuple[MediaNote, NoteBody, ActorFindings]:
     """Parse and transform one page's bytes (an HTML page or an archived REST item); raises
-    ParseError for a page that is not a release."""
-    note = parse_fetched(body, url, content_type)
-    note_body = normalise_body(note.blocks)
-    if not note_body.paragraphs:
-        raise ParseError("release body has no paragraphs after normalisation", url)
-    findings = find_actors(note.title, note_body.paragraphs, gazetteer)
+    ParseError for a page that is not a release. Adds the time each half took to `seconds`."""
+    seconds = seconds if seconds is not None else _no_seconds()
+    started = time.perf_counter()
+    try:
+        note = parse_fetched(body, url, content_type)
+    finally:
+        parsed = time.perf_counter()
+        seconds[STAGE_PARSE] += parsed - started
+    try:
+        note_body = normalise_body(note.blocks)
+        if not note_body.paragraphs:
+            raise ParseError("release body has no paragraphs after normalisation", url)
+        findings = find_actors(note.title, note_body.paragraphs, gazetteer)
+    finally:
+        seconds[STAGE_TRANSFORM] += time.perf_counter() - parsed
     return note, note_body, findings
 
 
-def load_page(page: RawPage, gazetteer: Gazetteer) -> LoadedNote:
-    note, note_body, findings = transform_page(page.body, page.url, page.content_type, gazetteer)
+def load_page(page: RawPage, gazetteer: Gazetteer, seconds: dict[str, float] | None = None) -> LoadedNote:
+    note, note_body, findings = transform_page(page.body, page.url, page.content_type, gazetteer, seconds)
     return LoadedNote(note=note, body=note_body, findings=findings, url=page.url,
                       fetched_at=page.fetched_at, raw_sha256=page.raw_sha256, parser_version=PARSER_VERSION)
 
@@ -147,7 +165,7 @@ def parse_pages(pages: list[RawPage], gazetteer: Gazetteer | None = None) -> Bat
     outcome = BatchOutcome()
     for page in pages:
         try:
-            outcome.loaded.append(load_page(page, gazetteer))
+            outcome.loaded.append(load_page(page, gazetteer, outcome.seconds))
         except ParseError as exc:
             log.warning("quarantined (parse) %s: %s", page.url, exc.reason)
             outcome.quarantined.append(QuarantineItem(url=page.url, stage=STAGE_PARSE, reason=exc.reason,

@@ -2,9 +2,10 @@
 and `reprocess` (the raw archive parsed again, without the network).
 
 Flows only compose. Fetching happens in the flow's process; parsing is submitted to the task
-runner the settings choose (threads, or Dask) while the next batch downloads. The run's lake
-transaction and DuckDB file land together at the end: a run that fails leaves the warehouse as it
-was and records nothing."""
+runner the settings choose (threads, or Dask) while the next batch downloads, and each parsed batch
+is staged as candidate rows in the run's spool on disk (flows/loading.py), so memory does not grow
+with the run. The lake commits the spool in one transaction at the end, and the DuckDB file lands
+with it: a run that fails leaves the warehouse as it was and records nothing."""
 
 from __future__ import annotations
 
@@ -16,21 +17,24 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 from prefect import flow, get_run_logger
+from prefect.utilities.annotations import quote
 
 from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.http import Fetcher
 from statenotes.extractors.records import NoteRef
 from statenotes.flows import progress
-from statenotes.flows.known import fill_from_previous, latest_metadata, latest_validators, quarantined_urls
+from statenotes.flows.known import StoredMetadata, latest_validators, quarantined_urls
+from statenotes.flows.loading import SpooledLoad
 from statenotes.flows.parameters import BackfillRequest, DiscoveryMode
-from statenotes.flows.pages import BatchOutcome, rest_pages
+from statenotes.flows.pages import rest_pages
 from statenotes.flows.reprocess import archived_pages, read_pages
 from statenotes.flows.runners import parse_runner
 from statenotes.flows.settings import Settings, load_settings
-from statenotes.flows.summary import RunSummary, publish_artifacts, top_actors
-from statenotes.flows.tasks import (commit_and_publish, discover_notes, fetch_batch, fetch_log, parse_batch,
-                                   rest_fetch_log, retrying)
+from statenotes.flows.stages import StageClock
+from statenotes.flows.summary import RunSummary, publish_artifacts
+from statenotes.flows.tasks import commit_and_publish, discover_notes, fetch_batch, fetch_log, rest_fetch_log, retrying
 from statenotes.warehouse.lake import Lake
+from statenotes.warehouse.spool import CandidateSpool
 
 log = logging.getLogger(__name__)
 
@@ -46,29 +50,32 @@ def _batches(items: list, size: int) -> list[list]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def _finish(summary: RunSummary, outcome: BatchOutcome, settings: Settings) -> RunSummary:
+def _finish(summary: RunSummary, load: SpooledLoad, settings: Settings, stages: StageClock) -> RunSummary:
     """After the commit: the report, the lake's replica and the artifacts. The run has succeeded
     by now, so a failure here is logged, not raised (the next run redoes all three)."""
     from statenotes.flows.report import write_report
     from statenotes.warehouse.replica import replicate
 
     logger = get_run_logger()
-    summary.top_actors = top_actors(outcome.loaded)
-    try:
-        summary.report_path = str(write_report(settings.db_path, settings.data_dir / REPORT_FILENAME))
-    except Exception as exc:  # noqa: BLE001 - see the docstring
-        logger.warning("report not written (%s: %s); `statenotes report` retries it", type(exc).__name__, exc)
-    if settings.lake_replica_uri:
+    summary.top_actors = load.actors.top()
+    with stages.timing("finish"):
         try:
-            copied = replicate(Lake(settings.lake_dir), settings.lake_replica_uri)
-            logger.info("lake copied to %s (%d files changed)", settings.lake_replica_uri, copied)
+            summary.report_path = str(write_report(settings.db_path, settings.data_dir / REPORT_FILENAME))
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            logger.warning("report not written (%s: %s); `statenotes report` retries it", type(exc).__name__, exc)
+        if settings.lake_replica_uri:
+            try:
+                copied = replicate(Lake(settings.lake_dir), settings.lake_replica_uri)
+                logger.info("lake copied to %s (%d files changed)", settings.lake_replica_uri, copied)
+            except Exception as exc:  # noqa: BLE001
+                logger.warning("lake not copied to %s (%s: %s); the next run retries",
+                               settings.lake_replica_uri, type(exc).__name__, exc)
+        summary.stage_seconds = stages.seconds()
+        try:
+            publish_artifacts(summary)
         except Exception as exc:  # noqa: BLE001
-            logger.warning("lake not copied to %s (%s: %s); the next run retries",
-                           settings.lake_replica_uri, type(exc).__name__, exc)
-    try:
-        publish_artifacts(summary)
-    except Exception as exc:  # noqa: BLE001
-        logger.warning("artifacts not created (%s: %s)", type(exc).__name__, exc)
+            logger.warning("artifacts not created (%s: %s)", type(exc).__name__, exc)
+    summary.stage_seconds = stages.seconds()
     logger.info("run %s: %s", summary.run_id, summary.counts())
     return summary
 
@@ -97,46 +104,58 @@ def _with_quarantined(refs: list[NoteRef], lake: Lake) -> list[NoteRef]:
     return refs + [NoteRef(url=url) for url in quarantined_urls(lake) if url not in listed]
 
 
+def _spool_fetches(spool: CandidateSpool, fetcher: Fetcher, summary: RunSummary) -> None:
+    """Move the fetcher's log of requests so far into the spool (not held until the end)."""
+    fetches = [fetch_log(record) for record in fetcher.take_log()]
+    summary.requests += len(fetches)
+    summary.bytes += sum(f.bytes or 0 for f in fetches)
+    spool.add_fetches(fetches)
+
+
 def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, parameters: dict,
                   discovery: str, retry_quarantined: bool) -> RunSummary:
     logger = get_run_logger()
-    started_at, clock = datetime.now(UTC), time.monotonic()
+    started_at, clock, stages = datetime.now(UTC), time.monotonic(), StageClock()
     summary = _new_summary(flow_name, start, end, settings)
     logger.info("%s %s: notes listed %s..%s at %s into %s", flow_name, summary.run_id, start, end,
                 settings.base_url, settings.data_dir)
-    archive, outcome, item_fetches = RawArchive(settings.raw_dir), BatchOutcome(), []
-    validators = latest_validators(Lake(settings.lake_dir))  # conditional GET for pages seen before
-    with Fetcher(settings.fetch_policy()) as fetcher, parse_runner(settings) as runner:
-        refs = retrying(discover_notes, settings)(fetcher, settings, start, end, discovery)
+    archive, lake = RawArchive(settings.raw_dir), Lake(settings.lake_dir)
+    validators = latest_validators(lake)  # conditional GET for pages seen before
+    with (lake.spool(summary.run_id) as spool, Fetcher(settings.fetch_policy()) as fetcher,
+          parse_runner(settings) as runner):
+        load = SpooledLoad(runner, spool, summary.run_id, StoredMetadata(lake), stages)
+        with stages.timing("discover"):
+            refs = retrying(discover_notes, settings)(fetcher, settings, start, end, discovery)
         if retry_quarantined:
-            refs = _with_quarantined(refs, Lake(settings.lake_dir))
+            refs = _with_quarantined(refs, lake)
         summary.discovered = len(refs)
         progress.current().add_total(len(refs))
-        parsing = []
         given = [ref for ref in refs if ref.item is not None]  # the REST API sent their bodies
         if given:
-            items = rest_pages(given, archive)
-            outcome.quarantined.extend(items.quarantined)
-            item_fetches = [rest_fetch_log(ref) for ref in given]
+            with stages.timing("fetch"):
+                items = rest_pages(given, archive)
+            load.quarantined.extend(items.quarantined)
+            # not requests: rows that let `reprocess` find the archived items
+            spool.add_fetches([rest_fetch_log(ref) for ref in given])
             progress.current().advance(len(given))
             for pages in _batches(items.pages, settings.batch_size):
-                parsing.append(runner.submit(parse_batch, {"pages": pages}))
+                load.parse(pages)
         for urls in _batches([ref.url for ref in refs if ref.item is None], settings.batch_size):
             known = {url: validators[url] for url in urls if url in validators}
-            fetched = retrying(fetch_batch, settings)(urls, fetcher, archive, settings.http_concurrency, known)
-            outcome.quarantined.extend(fetched.quarantined)
-            if fetched.pages:  # parsed on the runner while the next batch downloads
-                parsing.append(runner.submit(parse_batch, {"pages": fetched.pages}))
-        for future in parsing:
-            outcome.extend(future.result())
-        fetches = [fetch_log(record) for record in fetcher.log]
-    summary.requests, summary.bytes = len(fetches), sum(f.bytes or 0 for f in fetches)
-    fetches += item_fetches  # not requests: rows that let `reprocess` find the archived items
-    outcome.loaded = fill_from_previous(outcome.loaded, latest_metadata(Lake(settings.lake_dir)))
-    summary.quarantined = [(q.url, q.stage, q.reason) for q in outcome.quarantined]
-    parameters = {**parameters, "start": start.isoformat(), "end": end.isoformat(), "base_url": settings.base_url}
-    summary = commit_and_publish(summary, outcome, fetches, settings, started_at, parameters, clock)
-    return _finish(summary, outcome, settings)
+            with stages.timing("fetch"):
+                fetched = retrying(fetch_batch, settings)(urls, fetcher, archive, settings.http_concurrency,
+                                                          quote(known))
+            load.quarantined.extend(fetched.quarantined)
+            _spool_fetches(spool, fetcher, summary)
+            load.parse(fetched.pages)  # parsed on the runner while the next batch downloads
+        load.finish()
+        _spool_fetches(spool, fetcher, summary)
+        summary.quarantined = [(q.url, q.stage, q.reason) for q in load.quarantined]
+        parameters = {**parameters, "start": start.isoformat(), "end": end.isoformat(),
+                      "base_url": settings.base_url}
+        summary = commit_and_publish(quote(summary), quote(spool), quote(load.quarantined), settings,
+                                     started_at, parameters, clock, quote(stages))
+    return _finish(summary, load, settings, stages)
 
 
 def _resolve(settings: Settings | None, base_url: str | None = None) -> Settings:
@@ -195,33 +214,30 @@ def reprocess(settings: Settings | None = None) -> RunSummary:
 
 def _reprocess(settings: Settings) -> RunSummary:
     logger = get_run_logger()
-    started_at, clock = datetime.now(UTC), time.monotonic()
+    started_at, clock, stages = datetime.now(UTC), time.monotonic(), StageClock()
     summary = _new_summary("reprocess", None, None, settings)
-    archive, outcome = RawArchive(settings.raw_dir), BatchOutcome()
-    candidates = archived_pages(Lake(settings.lake_dir))
+    archive, lake = RawArchive(settings.raw_dir), Lake(settings.lake_dir)
+    candidates = archived_pages(lake)
     summary.discovered = len(candidates)
     logger.info("reprocess %s: %d archived pages under %s", summary.run_id, len(candidates), settings.raw_dir)
     progress.current().add_total(len(candidates))
     unreadable: list[str] = []
-    with parse_runner(settings) as runner:
-        parsing = []
+    with lake.spool(summary.run_id) as spool, parse_runner(settings) as runner:
+        load = SpooledLoad(runner, spool, summary.run_id, StoredMetadata(lake), stages,
+                           on_parsed=progress.current().advance)
         for batch in _batches(candidates, settings.batch_size):
-            pages, problems = read_pages(batch, archive)
+            with stages.timing("fetch"):  # from the raw archive: reprocess's "fetch"
+                pages, problems = read_pages(batch, archive)
             unreadable += problems
-            if pages:
-                parsing.append(runner.submit(parse_batch, {"pages": pages}))
-        for future in parsing:
-            result = future.result()
-            progress.current().advance(len(result.loaded) + len(result.quarantined))
-            outcome.extend(result)
-    outcome.loaded = fill_from_previous(outcome.loaded, latest_metadata(Lake(settings.lake_dir)))
-    if unreadable:
-        logger.warning("%d pages have no readable raw copy and keep their loaded versions: %s",
-                       len(unreadable), "; ".join(unreadable[:5]))
-    summary.quarantined = [(q.url, q.stage, q.reason) for q in outcome.quarantined]
-    summary = commit_and_publish(summary, outcome, [], settings, started_at,
-                                 {"unreadable": len(unreadable)}, clock)
-    return _finish(summary, outcome, settings)
+            load.parse(pages)
+        load.finish()
+        if unreadable:
+            logger.warning("%d pages have no readable raw copy and keep their loaded versions: %s",
+                           len(unreadable), "; ".join(unreadable[:5]))
+        summary.quarantined = [(q.url, q.stage, q.reason) for q in load.quarantined]
+        summary = commit_and_publish(quote(summary), quote(spool), quote(load.quarantined), settings,
+                                     started_at, {"unreadable": len(unreadable)}, clock, quote(stages))
+    return _finish(summary, load, settings, stages)
 
 
 logging.getLogger("statenotes").addHandler(logging.NullHandler())

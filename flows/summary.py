@@ -30,30 +30,39 @@ class RunSummary:
     requests: int = 0
     bytes: int = 0
     seconds: float = 0.0
+    stage_seconds: dict[str, float] = field(default_factory=dict)  # see flows/stages.py
     top_actors: list[tuple[str, str, int]] = field(default_factory=list)  # actor_id, name, notes
     db_path: str = ""
     report_path: str = ""
 
-    def counts(self) -> dict[str, int | float]:
+    def counts(self) -> dict[str, int | float | dict[str, float]]:
         return {"discovered": self.discovered, "new": self.new, "updated": self.updated,
                 "unchanged": self.unchanged, "quarantined": len(self.quarantined),
-                "requests": self.requests, "bytes": self.bytes, "seconds": self.seconds}
+                "requests": self.requests, "bytes": self.bytes, "seconds": self.seconds,
+                "stage_seconds": dict(self.stage_seconds)}
 
     @property
     def window(self) -> str:
         return "" if self.start is None else f"{self.start} .. {self.end}"
 
 
-def top_actors(loaded: list[LoadedNote], limit: int = TOP_ACTORS) -> list[tuple[str, str, int]]:
-    """The actors named in the most notes of a run: (actor_id, name, notes)."""
-    names: dict[str, str] = {}
-    notes: Counter[str] = Counter()
-    for note in loaded:
-        for actor in note.findings.actors:
-            names[actor.actor_id] = actor.name
-        notes.update({m.actor_id for m in note.findings.mentions})
-    ranked = sorted(notes.items(), key=lambda item: (-item[1], names.get(item[0], item[0])))
-    return [(actor_id, names.get(actor_id, actor_id), count) for actor_id, count in ranked[:limit]]
+class ActorTally:
+    """How many notes of a run name each actor, counted batch by batch (the notes are not kept)."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.notes: Counter[str] = Counter()
+
+    def add(self, loaded: list[LoadedNote]) -> None:
+        for note in loaded:
+            for actor in note.findings.actors:
+                self.names[actor.actor_id] = actor.name
+            self.notes.update({m.actor_id for m in note.findings.mentions})
+
+    def top(self, limit: int = TOP_ACTORS) -> list[tuple[str, str, int]]:
+        """The actors named in the most notes: (actor_id, name, notes)."""
+        ranked = sorted(self.notes.items(), key=lambda item: (-item[1], self.names.get(item[0], item[0])))
+        return [(actor_id, self.names.get(actor_id, actor_id), count) for actor_id, count in ranked[:limit]]
 
 
 def counts_table(summary: RunSummary) -> list[dict[str, object]]:
@@ -62,6 +71,8 @@ def counts_table(summary: RunSummary) -> list[dict[str, object]]:
             ("notes unchanged", summary.unchanged), ("pages quarantined", len(summary.quarantined)),
             ("notes discovered", summary.discovered), ("HTTP requests", summary.requests),
             ("bytes downloaded", summary.bytes), ("duration (s)", round(summary.seconds, 1))]
+    # stages overlap (parsing runs while the next batch downloads): they need not add up to the duration
+    rows += [(f"seconds in {stage}", round(seconds, 1)) for stage, seconds in summary.stage_seconds.items()]
     return [{"what": label, "count": value} for label, value in rows]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, date, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from prefect import get_run_logger, task
@@ -22,12 +23,14 @@ from statenotes.flows import progress
 from statenotes.flows.parameters import DiscoveryMode
 from statenotes.flows.pages import BatchOutcome, FetchedBatch, RawPage, fetch_pages, parse_pages
 from statenotes.flows.settings import Settings
+from statenotes.flows.stages import StageClock
 from statenotes.flows.summary import RunSummary
 from statenotes.transforms.actors import gazetteer_actors, load_gazetteer
 from statenotes.warehouse.lake import Lake
 from statenotes.warehouse.publish import PreparedFile, discard, install, prepare
-from statenotes.warehouse.records import RUN_SUCCESS, FetchLog, RunRecord
-from statenotes.warehouse.rows import actor_table, note_tables
+from statenotes.warehouse.records import RUN_SUCCESS, FetchLog, QuarantineItem, RunRecord
+from statenotes.warehouse.rows import actor_table
+from statenotes.warehouse.spool import CandidateSpool
 
 HTTP_TAG = "statenotes-http"
 REST_ITEM_STATUS = 200  # the listing response's status, which carried the item
@@ -97,30 +100,50 @@ def rest_fetch_log(ref: NoteRef) -> FetchLog:
 
 
 @task(name="commit-and-publish", cache_policy=NO_CACHE)
-def commit_and_publish(summary: RunSummary, outcome: BatchOutcome, fetches: list[FetchLog], settings: Settings,
-                       started_at: datetime, parameters: dict, clock_start: float) -> RunSummary:
-    """One lake transaction for the whole run, its DuckDB file built from the staged lake before
-    the commit point and swapped in after it: any failure up to the commit changes nothing."""
+def commit_and_publish(summary: RunSummary, spool: CandidateSpool, quarantined: list[QuarantineItem],
+                       settings: Settings, started_at: datetime, parameters: dict, clock_start: float,
+                       stages: StageClock) -> RunSummary:
+    """One lake transaction for the whole run (the spooled rows merged partition by partition), its
+    DuckDB file built from the staged lake before the commit point and swapped in after it: any
+    failure up to the commit changes nothing.
+
+    The `runs` row is written inside the transaction, so its stage_seconds stop at the merge: the
+    DuckDB build (publish) and finish are in the summary the flow returns and in its artifacts."""
     prepared: list[PreparedFile] = []
+    build_seconds: list[float] = []
     lake = Lake(settings.lake_dir)
+
+    def build_duckdb(files: dict[str, list[Path]]) -> None:
+        started = time.perf_counter()
+        prepared.append(prepare(files, settings.db_path))
+        build_seconds.append(time.perf_counter() - started)
+
+    merging = time.perf_counter()
     try:
-        with lake.transaction(before_commit=lambda files: prepared.append(prepare(files, settings.db_path))) as tx:
-            counts = tx.merge_notes(note_tables(outcome.loaded, summary.run_id))
+        with lake.transaction(before_commit=build_duckdb) as tx:
+            counts = tx.merge_spooled(spool)
             tx.upsert_actors(actor_table(gazetteer_actors(load_gazetteer())))
-            if fetches:
-                tx.append_fetches(fetches, summary.run_id)
-            tx.upsert_quarantine(outcome.quarantined)
-            tx.clear_quarantine(sorted({n.url for n in outcome.loaded}))
+            tx.append_spooled_fetches(spool, summary.run_id)
+            tx.upsert_quarantine(quarantined)
+            tx.clear_quarantine(spool.urls())
             summary.new, summary.updated, summary.unchanged = counts.new, counts.updated, counts.unchanged
             summary.seconds = round(time.monotonic() - clock_start, 3)
+            stages.add("parquet", time.perf_counter() - merging)
+            summary.stage_seconds = stages.seconds()
             tx.append_run(RunRecord(
                 run_id=summary.run_id, flow=summary.flow, started_at=started_at, status=RUN_SUCCESS,
                 finished_at=datetime.now(UTC), counts=summary.counts(), parameters=parameters))
+            merging = time.perf_counter()
     except BaseException:
         for item in prepared:
             discard(item)
         raise
-    install(prepared[-1])
+    # the commit itself (the runs file, fsyncs, renames) is parquet time; the DuckDB build is publish
+    stages.add("parquet", time.perf_counter() - merging - sum(build_seconds))
+    with stages.timing("publish"):
+        install(prepared[-1])
+    stages.add("publish", sum(build_seconds))
+    summary.stage_seconds = stages.seconds()
     summary.db_path = str(settings.db_path)
     get_run_logger().info("published %s: %d new, %d updated, %d unchanged, %d quarantined",
                           settings.db_path, summary.new, summary.updated, summary.unchanged,

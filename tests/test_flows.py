@@ -21,6 +21,7 @@ from statenotes.flows import pages
 from statenotes.flows.parameters import BackfillRequest, request_problems
 from statenotes.flows.pipeline import backfill, reprocess
 from statenotes.flows.settings import load_settings
+from statenotes.flows.stages import STAGES
 from statenotes.mirror.server import MirrorServer
 from statenotes.mirror.site import load_sample_notes
 from statenotes.warehouse.lake import Lake
@@ -168,6 +169,12 @@ def test_the_artifacts_say_what_the_runs_row_says(tmp_path):
     assert (table["notes new"], table["pages quarantined"], table["HTTP requests"], table["bytes downloaded"]) == (
         counts["new"], counts["quarantined"], counts["requests"], counts["bytes"]) == (
         len(load_sample_notes()) - 1, 1, summary.requests, summary.bytes)
+    # where the time went: every stage in the summary and the artifact; the runs row, written inside
+    # the lake's transaction, up to the merge
+    assert all(summary.stage_seconds[stage] > 0 for stage in STAGES), summary.stage_seconds
+    assert table["seconds in fetch"] == round(summary.stage_seconds["fetch"], 1)
+    assert all(counts["stage_seconds"][stage] > 0 for stage in ("discover", "fetch", "parse", "transform", "rows"))
+    assert counts["stage_seconds"]["parquet"] > 0 and counts["stage_seconds"]["publish"] == 0
     markdown = latest["backfill-run-summary"].data
     assert "page not found" in markdown and SEED_PATH in markdown
     assert summary.top_actors[0][1] in markdown
