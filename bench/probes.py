@@ -1,11 +1,10 @@
-"""What the end-to-end benchmark watches while the real flows run: time spent in each stage, and
-the resident memory of the whole process tree.
+"""What the end-to-end benchmark watches while the real flows run, beyond what the flows report
+themselves (each run's `stage_seconds`, flows/stages.py): the parts of fetching (HTTP exchanges and
+raw-archive writes, summed over the fetch threads), and the resident memory of the whole process
+tree.
 
-Stage times come from wrapping the stage functions where the flows look them up (module globals
-of `statenotes.flows.*` and the tasks' `fn`), for the length of the benchmark only: the flows do
-not report per-stage times themselves (see bench/README.md, "What the flows need"). A stage's time
-is the wall time spent inside it summed over threads, so stages that overlap (parsing runs on the
-task runner while the next batch downloads) can add up to more than the run's wall time.
+The parts are timed by wrapping `Fetcher.fetch_page` and `RawArchive.put` for the length of the
+benchmark only.
 """
 
 from __future__ import annotations
@@ -22,8 +21,7 @@ import psutil
 
 log = logging.getLogger(__name__)
 
-STAGES = ("discover", "fetch", "parse", "transform", "parquet", "publish", "finish", "commit_task_overhead")
-# Parts of the stages above (not added to them): every HTTP GET (discovery's too) and the raw archive.
+# Parts of the flows' stages (not added to them): every HTTP GET (discovery's too) and the raw archive.
 PARTS = ("http_get", "archive_put")
 SAMPLE_EVERY_S = 0.25
 # Listing descendants reads every process's /proc entry: done less often than reading their memory.
@@ -46,7 +44,7 @@ class StageTimes:
 
     def snapshot(self) -> dict[str, float]:
         with self._lock:
-            return {stage: round(self.seconds.get(stage, 0.0), 3) for stage in STAGES + PARTS}
+            return {part: round(self.seconds.get(part, 0.0), 3) for part in PARTS}
 
     def reset(self) -> None:
         with self._lock:
@@ -72,54 +70,19 @@ def _timed(function: Callable, stage: str, times: StageTimes, subtract: tuple[st
 
 
 @contextlib.contextmanager
-def stage_timers(times: StageTimes) -> Iterator[list[str]]:
-    """Wrap the stage functions the flows call; yields the names that could not be wrapped (their
-    stage then reads 0). Everything is put back on exit."""
+def part_timers(times: StageTimes) -> Iterator[None]:
+    """Wrap the functions whose time makes up PARTS; everything is put back on exit."""
     from statenotes.extractors.archive import RawArchive
     from statenotes.extractors.http import Fetcher
-    from statenotes.flows import pages, pipeline, tasks
 
-    undo: list[Callable[[], None]] = []
-    missing: list[str] = []
-
-    def patch_global(module, name: str, stage: str, subtract: tuple[str, ...] = ()) -> None:
-        original = getattr(module, name, None)
-        if original is None:
-            missing.append(f"{getattr(module, '__module__', '')}.{module.__name__}.{name}")
-            return
-        setattr(module, name, _timed(original, stage, times, subtract))
-        undo.append(lambda: setattr(module, name, original))
-
-    def patch_task(task_name: str, stage: str, subtract: tuple[str, ...] = ()) -> None:
-        task_ = getattr(tasks, task_name, None)
-        if task_ is None or not hasattr(task_, "fn"):
-            missing.append(f"statenotes.flows.tasks.{task_name}")
-            return
-        original = task_.fn
-        task_.fn = _timed(original, stage, times, subtract)  # with_options() copies fn: patch before the run
-        undo.append(lambda: setattr(task_, "fn", original))
-
-    patch_global(Fetcher, "fetch_page", "http_get")
-    patch_global(RawArchive, "put", "archive_put")
-    patch_task("discover_notes", "discover")
-    patch_task("fetch_batch", "fetch")
-    # The flows parse with parse_fetched (pages and archived REST items); before that, parse_note.
-    patch_global(pages, "parse_fetched" if hasattr(pages, "parse_fetched") else "parse_note", "parse")
-    patch_global(pages, "normalise_body", "transform")
-    patch_global(pages, "find_actors", "transform")
-    patch_global(tasks, "prepare", "publish")
-    patch_global(tasks, "install", "publish")
-    patch_task("commit_and_publish", "parquet", subtract=("publish",))
-    patch_global(pipeline, "_finish", "finish")
-    # Calling the commit task, less the task's own body: Prefect's walk over its inputs.
-    patch_global(pipeline, "commit_and_publish", "commit_task_overhead", subtract=("parquet", "publish"))
-    for name in missing:
-        log.warning("stage function %s not found: its stage is not timed", name)
+    originals = [(Fetcher, "fetch_page", "http_get"), (RawArchive, "put", "archive_put")]
+    for owner, name, part in originals:
+        setattr(owner, name, _timed(getattr(owner, name), part, times))
     try:
-        yield missing
+        yield
     finally:
-        for step in reversed(undo):
-            step()
+        for owner, name, _ in originals:
+            setattr(owner, name, getattr(owner, name).__wrapped__)
 
 
 @dataclass

@@ -99,7 +99,7 @@ def cpu_seconds(pid: int) -> float:
 
 def run(args: argparse.Namespace, work: Path) -> dict:
     from measures import analyst_queries, compare_parsers, nightly_subprocess, sample_pages
-    from probes import SAMPLE_EVERY_S, StageTimes, TreeMemory, stage_timers
+    from probes import SAMPLE_EVERY_S, StageTimes, TreeMemory, part_timers
 
     memory = TreeMemory(report_every=round(args.rss_log_every / SAMPLE_EVERY_S)).start()
     corpus, result = corpus_for(args, work, memory)
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         log(f"backfill of {args.notes} notes from {base_url} into {data_dir}")
         memory.phase = "backfill"
         cpu_before, mirror_cpu_before = cpu_seconds(os.getpid()), cpu_seconds(mirror.pid)
-        with stage_timers(times) as untimed:
+        with part_timers(times):
             started = time.perf_counter()
             summary = backfill(request, settings=settings)
             wall = time.perf_counter() - started
@@ -129,7 +129,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         result.update({
             "notes": loaded, "notes_requested": args.notes, "discovered": summary.discovered,
             "quarantined": len(summary.quarantined), "seconds_total": round(wall, 2),
-            "notes_per_s": round(loaded / wall, 1), "seconds": times.snapshot(), "untimed_stages": untimed,
+            "notes_per_s": round(loaded / wall, 1), "seconds": summary.stage_seconds, "parts": times.snapshot(),
             "task_runner": settings.task_runner, "requests": summary.requests, "mb_downloaded": round(summary.bytes / 1e6, 1),
             "cpu_s": {"pipeline": round(cpu_seconds(os.getpid()) - cpu_before, 1),
                       "mirror": round(cpu_seconds(mirror.pid) - mirror_cpu_before, 1)},
@@ -166,13 +166,13 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         if "reprocess" not in args.skip:
             memory.phase = "reprocess"
             times.reset()
-            with stage_timers(times):
+            with part_timers(times):
                 started = time.perf_counter()
                 again = reprocess(settings=settings)
                 result["reprocess_s"] = round(time.perf_counter() - started, 2)
             result["reprocess"] = {"pages": again.discovered, "unchanged": again.unchanged, "new": again.new,
                                    "updated": again.updated, "quarantined": len(again.quarantined),
-                                   "seconds": times.snapshot()}
+                                   "seconds": again.stage_seconds}
             log(f"reprocess: {result['reprocess_s']} s, {result['reprocess']}")
     finally:
         memory.phase = "stop"
@@ -196,8 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare-pages", type=int, default=COMPARE_PAGES)
     parser.add_argument("--query-runs", type=int, default=QUERY_RUNS)
     parser.add_argument("--task-runner", choices=("thread", "dask"), default=None,
-                        help="where parsing runs (default: the settings'; with dask, parse and transform "
-                             "run in worker processes and their stage times are not seen)")
+                        help="where parsing runs (default: the settings')")
     parser.add_argument("--rss-log-every", type=int, default=0, metavar="S",
                         help="log the process tree's memory every S seconds (stderr)")
     parser.add_argument("--switch-interval", type=float, default=None, metavar="S",

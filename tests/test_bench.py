@@ -12,7 +12,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 NOTES = 30
-STAGES = {"discover", "fetch", "parse", "transform", "parquet", "publish"}
+STAGES = {"discover", "fetch", "parse", "transform", "rows", "parquet", "publish", "finish"}
 KEYS = {"notes", "notes_per_s", "seconds", "requests", "peak_rss_mb", "parse_ms_statenotes",
         "parse_ms_trafilatura", "parse_ms_lxml", "publish_alone_s", "query_p50_ms", "reprocess_s"}
 
@@ -25,8 +25,9 @@ def test_run_reports_every_figure_for_a_tiny_corpus(tmp_path):
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert KEYS <= set(result), KEYS - set(result)
     assert result["notes"] == NOTES and result["discovered"] == NOTES and result["quarantined"] == 0
-    assert STAGES <= set(result["seconds"]) and result["untimed_stages"] == []
-    assert all(result["seconds"][stage] > 0 for stage in STAGES)
+    assert set(result["seconds"]) == STAGES and all(result["seconds"][stage] > 0 for stage in STAGES)
+    assert all(result["parts"][part] > 0 for part in ("http_get", "archive_put"))
+    assert all(result["reprocess"]["seconds"][stage] > 0 for stage in ("parse", "transform", "parquet"))
     assert result["requests"] >= NOTES and result["peak_rss_mb"] > 0
     assert set(result["query_p50_ms"]) == {"by_month", "by_actor", "text_search"}
     assert result["reprocess"]["pages"] == NOTES and result["reprocess"]["unchanged"] == NOTES
