@@ -211,7 +211,9 @@ RUNS = TableSpec(
         _key("started_at", TIMESTAMP, "When the run started, UTC."),
         Column("finished_at", TIMESTAMP, "When the run finished, UTC; null while running."),
         Column("status", TEXT, "running / success / failed."),
-        Column("counts", TEXT, "What the run did, a JSON object of counts (new, updated, unchanged, ...)."),
+        Column("counts", TEXT, "What the run did, a JSON object of counts (new, updated, unchanged, ...) "
+               "and stage_seconds: seconds spent in each stage up to the lake's merge (publish and "
+               "finish read 0 here: they come after this row is written)."),
     ),
     ("run_id",),
     PARTITION_NONE,
