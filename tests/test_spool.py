@@ -21,7 +21,7 @@ import pytest
 from statenotes.transforms.records import ActorMention
 from statenotes.warehouse import journal, spool as spool_module
 from statenotes.warehouse.errors import WarehouseError
-from statenotes.warehouse.lake import Lake
+from statenotes.warehouse.lake import Lake, Transaction
 from statenotes.warehouse.records import RUN_SUCCESS, QuarantineItem, RunRecord
 from statenotes.warehouse.rows import note_tables
 from statenotes.warehouse.spool import SPOOL_DIRNAME
@@ -151,7 +151,7 @@ def test_spool_is_removed_on_exit_and_on_exception(tmp_path: Path):
 
 OWNER_SCRIPT = textwrap.dedent("""
     import os, signal, sys
-    from statenotes.warehouse.lake import Lake
+    from statenotes.warehouse.lake import Lake, Transaction
     spool = Lake(sys.argv[1]).spool(sys.argv[2])
     print(spool.directory, flush=True)
     if sys.argv[3] == "die":
@@ -294,3 +294,50 @@ def test_batches_mixing_years_are_compacted_and_read_back_in_add_order(tmp_path:
             tx.append_spooled_fetches(spool, "run-1")
     assert [f["status"] for f in lake.read("fetches").to_pylist()] == [315, 215]
     assert len(lake.read("notes")) == 36 and len(lake.read("paragraphs")) == 36
+
+
+def test_merge_goes_one_year_partition_at_a_time(tmp_path: Path, monkeypatch):
+    lake = Lake(tmp_path / "lake")
+    notes = [loaded(path=f"/n{i}/", published=date(2019 + i % 3, 1, 1) if i % 4 else None,
+                    fetched_at=T0 + timedelta(minutes=i)) for i in range(12)]
+    events: list[tuple[str, str, object]] = []
+    real_read, real_put = spool_module.CandidateSpool.read, Transaction.put
+
+    def read(self, kind, year):
+        events.append(("read", kind, year))
+        return real_read(self, kind, year)
+
+    def put(self, path, table, content):
+        events.append(("put", table, path.parent.name))
+        return real_put(self, path, table, content)
+
+    monkeypatch.setattr(spool_module.CandidateSpool, "read", read)
+    monkeypatch.setattr(Transaction, "put", put)
+    with lake.spool("run-1") as spool:
+        for i in range(0, 12, 4):
+            spool.add(note_tables(notes[i:i + 4], "run-1"))
+        with lake.transaction() as tx:
+            tx.merge_spooled(spool)
+    # Each year's rows are read, merged and staged before the next year's are read.
+    expected = []
+    for year in (2019, 2020, 2021, None):
+        partition = f"year={year if year else '__HIVE_DEFAULT_PARTITION__'}"
+        for table in ("notes", "paragraphs", "mentions"):
+            expected += [("read", table, year), ("put", table, partition)]
+    assert events == [*expected, ("put", "actors", "actors")]
+
+
+def test_put_refuses_duplicate_keys_whatever_the_file_order(tmp_path: Path):
+    lake = Lake(tmp_path / "lake")
+    run = RunRecord("r1", "nightly", T0, RUN_SUCCESS)
+    lake.append_run(run)
+    runs = lake.read("runs")  # sorted by started_at, run_id; keyed by run_id alone
+    later = runs.set_column(3, runs.schema.field("started_at"), pa.array([T0 + timedelta(1)], runs.schema.field("started_at").type))
+    candidates = note_tables([loaded()], "r")  # sorted by their keys
+    with lake.transaction() as tx:
+        with pytest.raises(WarehouseError, match="duplicate key"):
+            tx.put(tx.path_for("runs"), "runs", pa.concat_tables([runs, later]))
+        with pytest.raises(WarehouseError, match="duplicate key"):
+            tx.put(tx.path_for("mentions", 2019), "mentions",
+                   pa.concat_tables([candidates["mentions"], candidates["mentions"].slice(1)]))
+        assert tx.put(tx.path_for("runs"), "runs", later) and tx.load(tx.path_for("runs"), "runs").equals(later)

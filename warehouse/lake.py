@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import journal, merge, upserts
@@ -56,8 +57,33 @@ def conform(table: pa.Table, table_spec: TableSpec) -> pa.Table:
     columns = [table.column(name).cast(schema.field(name).type) for name in schema.names]
     table = pa.Table.from_arrays(columns, schema=schema)
     if table.num_rows > 1:
-        table = table.sort_by([(k, "ascending") for k in table_spec.sort_keys])
+        order = pc.cast(pc.sort_indices(table, sort_keys=[(k, "ascending") for k in table_spec.sort_keys]), pa.int64())
+        # Sorted already (every file the lake wrote): no copy. Sort keys are unique, so the
+        # sorted order is the only one.
+        if order[0].as_py() != 0 or not pc.all(pc.equal(pc.pairwise_diff(order)[1:], 1)).as_py():
+            table = table.take(order)
     return table.combine_chunks()
+
+
+def read_file(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """A Parquet file of the lake, read on this thread: each of Arrow's reader threads keeps the
+    memory it freed in its own allocator heap, which piles up when a run reads partition after
+    partition."""
+    return pq.read_table(path, columns=columns, use_threads=False, pre_buffer=False)
+
+
+def last_of_each_key(table: pa.Table, keys: list[str]) -> pa.Array:
+    """For a table sorted by `keys`: whether each row's key differs from the next row's. Rows with
+    the same key are neighbours, so this marks the last row of each key."""
+    rows = table.num_rows
+    if not rows:
+        return pa.array([], pa.bool_())
+    differs = None
+    for key in keys:
+        column = table.column(key).combine_chunks()
+        changed = pc.fill_null(pc.not_equal(column.slice(1), column.slice(0, rows - 1)), True)
+        differs = changed if differs is None else pc.or_(differs, changed)
+    return pa.concat_arrays([differs, pa.array([True])])
 
 
 def _check_keys(table: pa.Table, table_spec: TableSpec, path: Path) -> None:
@@ -65,7 +91,13 @@ def _check_keys(table: pa.Table, table_spec: TableSpec, path: Path) -> None:
     keys = list(table_spec.keys)
     if any(table.column(k).null_count for k in keys):
         raise WarehouseError(f"{table_spec.name}: null in key {table_spec.keys} ({path})")
-    if table.num_rows and table.select(keys).group_by(keys).aggregate([]).num_rows != table.num_rows:
+    if table.num_rows < 2:
+        duplicate = False
+    elif table_spec.sort_keys == table_spec.keys:  # conformed: equal keys are neighbours
+        duplicate = not pc.all(last_of_each_key(table, keys)).as_py()
+    else:
+        duplicate = table.select(keys).group_by(keys).aggregate([]).num_rows != table.num_rows
+    if duplicate:
         raise WarehouseError(f"{table_spec.name}: duplicate key {table_spec.keys} ({path})")
 
 
@@ -102,14 +134,14 @@ class Transaction:
         if path in self._pending:
             staged = self._pending[path]
             if staged is not None:  # written conformed by `put`
-                return pq.read_table(staged, columns=columns)
+                return read_file(staged, columns)
             path = None
         if path is None or not path.exists():
             empty = table_spec.schema.empty_table()
             return empty.select(columns) if columns else empty
         if columns:
-            return pq.read_table(path, columns=columns)
-        return conform(pq.read_table(path), table_spec)
+            return read_file(path, columns)
+        return conform(read_file(path), table_spec)
 
     def read(self, table: str, columns: list[str] | None = None) -> pa.Table:
         parts = [self.load(p, table, columns) for p in self.files(table)]
@@ -124,12 +156,20 @@ class Transaction:
         """Stage `content` as the whole of `path`, written now to its temporary file (a second put
         of the same path replaces it). Returns whether it differs from the committed file (an
         identical file is not rewritten; an empty one is deleted)."""
-        table_spec = spec(table)
+        try:
+            return self._stage(path, spec(table), content)
+        finally:
+            # One partition done: hand the allocator's freed pages back to the system, or the
+            # process keeps the high-water mark of every partition's working copies.
+            pa.default_memory_pool().release_unused()
+
+    def _stage(self, path: Path, table_spec: TableSpec, content: pa.Table) -> bool:
         content = conform(content, table_spec)
         _check_keys(content, table_spec, path)
-        committed = (conform(pq.read_table(path), table_spec) if path.exists()
-                     else table_spec.schema.empty_table())
-        if content.equals(committed):
+        committed_rows = pq.read_metadata(path).num_rows if path.exists() else 0
+        # Another row count differs for sure: no need to read the committed file as well.
+        if content.num_rows == committed_rows and (
+                not committed_rows or content.equals(conform(read_file(path), table_spec))):
             self._unstage(path)
             return False
         if not content.num_rows:

@@ -156,6 +156,11 @@ class SpoolFile:
     nbytes: int  # Arrow size of its rows
 
 
+def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
+    # On this thread, as `lake.read_file` (which this module cannot import: the lake imports it).
+    return pq.read_table(path, columns=columns, use_threads=False, pre_buffer=False)
+
+
 def _write_batch(path: Path, table: pa.Table) -> dict[Year, list[int] | None]:
     pq.write_table(table, path, compression=COMPRESSION)
     return dict.fromkeys(pc.unique(table.column(YEAR)).to_pylist())  # None: read the whole file
@@ -331,12 +336,14 @@ class CandidateSpool:
         files = self._files[kind]
         batches = files[self._settled[kind]:]
         if len(batches) >= 2 and sum(len(f.row_groups) for f in batches) >= 2 * len(batches):
-            rows = pa.concat_tables([pq.read_table(self.directory / f.name) for f in batches])
+            rows = pa.concat_tables([_read(self.directory / f.name) for f in batches])
             segment = self._new_file(kind, rows, by_year=True)  # the stable sort keeps add order within a year
             del files[self._settled[kind]:]
             files.append(segment)
             for batch in batches:
                 (self.directory / batch.name).unlink()
+            del rows
+            pa.default_memory_pool().release_unused()  # as after a lake partition (`Transaction.put`)
         self._settled[kind] = len(files)
 
     def _add_actors(self, actors: pa.Table) -> None:
@@ -365,17 +372,17 @@ class CandidateSpool:
                 continue
             path = self.directory / spooled.name
             if not spooled.by_year:
-                parts.append(in_year(pq.read_table(path), year))
+                parts.append(in_year(_read(path), year))
                 continue
             with pq.ParquetFile(path) as parquet:
-                parts.append(parquet.read_row_groups(spooled.row_groups[year]))
+                parts.append(parquet.read_row_groups(spooled.row_groups[year], use_threads=False))
         if not parts:
             return self._empty(kind)
         return pa.concat_tables(parts).drop_columns([YEAR])
 
     def light(self) -> pa.Table:
         """Every candidate note's LIGHT_COLUMNS (what the merge plans versions from)."""
-        parts = [pq.read_table(self.directory / f.name, columns=LIGHT_COLUMNS) for f in self._files["notes"]]
+        parts = [_read(self.directory / f.name, LIGHT_COLUMNS) for f in self._files["notes"]]
         if not parts:
             empty = TABLES["notes"].schema.empty_table().select(LIGHT_COLUMNS[:-1])
             return empty.append_column(pa.field(YEAR, pa.int32()), pa.array([], pa.int32()))
@@ -385,7 +392,7 @@ class CandidateSpool:
         """The distinct URLs of the spooled notes, sorted."""
         urls: set[str] = set()
         for spooled in self._files["notes"]:
-            urls.update(pc.unique(pq.read_table(self.directory / spooled.name, columns=["url"]).column("url")).to_pylist())
+            urls.update(pc.unique(_read(self.directory / spooled.name, ["url"]).column("url")).to_pylist())
         urls.discard(None)
         return sorted(urls)
 

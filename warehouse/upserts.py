@@ -63,14 +63,18 @@ def fetch_rows(logs: Iterable[FetchLog]) -> pa.Table:
 def _append_fetch_partition(tx: Transaction, year: int, rows: pa.Table, run_id: str) -> None:
     """Add `rows` (fetch_rows of one fetch year, in the order given) to that year's partition;
     a row with the key of an earlier one, stored or given, replaces it."""
+    from .lake import last_of_each_key  # the lake imports this module
+
     path = tx.path_for("fetches", year)
     added = rows.append_column(FETCHES.schema.field("run_id"), pa.array([run_id] * rows.num_rows, pa.string()))
     combined = pa.concat_tables([tx.load(path, "fetches"), added.select(FETCHES.column_names).cast(FETCHES.schema)])
+    # Sorted by key (the file's order, so `put` sorts no more), the stable sort keeps stored rows
+    # before given ones and given ones in order: the last row of each key is the one to keep.
     keys = list(FETCHES.keys)
-    last = (combined.select(keys).append_column("row", pa.array(range(combined.num_rows), pa.int64()))
-            .group_by(keys, use_threads=False).aggregate([("row", "max")]))
-    if last.num_rows != combined.num_rows:
-        combined = combined.take(last.column("row_max"))
+    combined = combined.take(pc.sort_indices(combined, sort_keys=[(k, "ascending") for k in keys]))
+    last = last_of_each_key(combined, keys)
+    if combined.num_rows and not pc.all(last).as_py():
+        combined = combined.filter(last)
     tx.put(path, "fetches", combined)
 
 
