@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 DB_FILENAME = "statenotes.duckdb"  # under the data directory (settings: STATENOTES_DATA_DIR)
 WAL_SUFFIX = ".wal"
+BUILD_MEMORY_LIMIT = "256MB"  # DuckDB's buffer pool while building the file (streaming inserts)
 VIEW_SQL = {
     "notes_latest": (
         "SELECT * FROM notes "
@@ -97,11 +98,12 @@ def _create_table(con: duckdb.DuckDBPyConnection, table_spec: TableSpec, files: 
     if not files:
         return
     columns = ", ".join(quote(c) for c in table_spec.column_names)
-    order = ", ".join(quote(k) for k in table_spec.sort_keys)
+    # No ORDER BY: each lake file is sorted by the table's keys and the files are read in path
+    # order, so rows land by partition, then key, deterministically, and the insert streams (a
+    # global sort would hold the whole table in memory: 1.1 GB at 100,000 notes).
     con.execute(
-        f"INSERT INTO {quote(table_spec.name)} SELECT {columns} "
-        f"FROM read_parquet(?, hive_partitioning = true) ORDER BY {order}",
-        [[str(f) for f in files]],
+        f"INSERT INTO {quote(table_spec.name)} SELECT {columns} FROM read_parquet(?, hive_partitioning = true)",
+        [[str(f) for f in sorted(files)]],
     )
 
 
@@ -122,6 +124,8 @@ def _comment(con: duckdb.DuckDBPyConnection) -> None:
 def _build(files: dict[str, list[Path]], tmp: Path) -> dict[str, int]:
     con = duckdb.connect(str(tmp))
     try:
+        # The build runs inside the pipeline's process: bounded, whatever the lake's size.
+        con.execute(f"SET memory_limit = {literal(BUILD_MEMORY_LIMIT)}")
         for name, table_spec in TABLES.items():
             _create_table(con, table_spec, files[name])
         for name in VIEWS:
