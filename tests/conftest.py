@@ -20,6 +20,9 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 # Embedded Prefect starts a server per process; on a busy 2-core machine 20 s is not always enough.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.pop("PREFECT_API_URL", None)
+# Dask's workers keep locks and spill files in <tmp>/dask-scratch-space by default: under PREFECT_HOME,
+# removed with it.
+os.environ["DASK_TEMPORARY_DIRECTORY"] = os.path.join(_PREFECT_HOME, "dask")
 for _name in list(os.environ):
     if _name.startswith("STATENOTES_"):
         del os.environ[_name]
