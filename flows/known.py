@@ -14,7 +14,6 @@ first through the REST API gains a version when a page fetch later supplies them
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import duckdb
 
@@ -50,30 +49,27 @@ class PageMetadata:
     tags: tuple[str, ...]
 
 
-def _paths(files: list[Path]) -> list[str]:
-    return [str(f) for f in files]
+def _query(lake: Lake, table: str, sql: str) -> list[tuple]:
+    """`sql` over the table's committed files (its one parameter), read under the lake's shared lock;
+    no rows while the table has no file."""
+    with lake.snapshot() as files:
+        paths = [str(f) for f in files[table]]
+        if not paths:
+            return []
+        with duckdb.connect() as con:
+            return con.execute(sql, [paths]).fetchall()
 
 
 def latest_validators(lake: Lake) -> dict[str, Validators]:
     """url -> the validators of its latest fetch that named an archived body."""
-    with lake.snapshot() as files:
-        fetches = _paths(files["fetches"])
-        if not fetches:
-            return {}
-        with duckdb.connect() as con:
-            rows = con.execute(VALIDATORS_SQL, [fetches]).fetchall()
+    rows = _query(lake, "fetches", VALIDATORS_SQL)
     return {url: Validators(etag=etag, last_modified=last_modified, sha256=sha)
             for url, etag, last_modified, sha in rows if etag or last_modified}
 
 
 def latest_metadata(lake: Lake) -> dict[str, PageMetadata]:
     """note_id -> release type, office and tags of its latest stored version."""
-    with lake.snapshot() as files:
-        notes = _paths(files["notes"])
-        if not notes:
-            return {}
-        with duckdb.connect() as con:
-            rows = con.execute(METADATA_SQL, [notes]).fetchall()
+    rows = _query(lake, "notes", METADATA_SQL)
     return {note_id: PageMetadata(release_type, office, tuple(tags or ())) for note_id, release_type, office, tags in rows}
 
 
@@ -94,12 +90,7 @@ def fill_from_previous(loaded: list[LoadedNote], known: dict[str, PageMetadata])
 
 def quarantined_urls(lake: Lake) -> list[str]:
     """Every URL in quarantine (any stage), sorted."""
-    with lake.snapshot() as files:
-        quarantine = _paths(files["quarantine"])
-        if not quarantine:
-            return []
-        with duckdb.connect() as con:
-            rows = con.execute("select distinct url from read_parquet(?) order by url", [quarantine]).fetchall()
+    rows = _query(lake, "quarantine", "select distinct url from read_parquet(?) order by url")
     return [url for (url,) in rows]
 
 
