@@ -11,9 +11,10 @@ Washington local time, `modified_gmt` UTC.
 from __future__ import annotations
 
 import json
+import re
 from datetime import timezone
 from html import unescape
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from bs4 import BeautifulSoup
 
@@ -30,20 +31,49 @@ TOTAL_HEADER, TOTAL_PAGES_HEADER = "X-WP-Total", "X-WP-TotalPages"
 # How one item is kept in the raw archive (see `item_bytes`): the content type `parse_fetched` knows.
 REST_ITEM_TYPE = "application/vnd.statenotes.wp-json-item+json"
 PARSER = "lxml"
+# A WordPress slug as it appears in a page path (lower-case words, digits, hyphens; non-ASCII
+# percent-encoded). Two answers are asked for, so that an ambiguous slug is seen as such.
+SLUG = re.compile(r"^[A-Za-z0-9%_-]{1,200}$")
+SLUG_MATCHES = 2
 
 
 def rest_url(base_url: str, *, after: str | None = None, before: str | None = None,
              modified_after: str | None = None, page: int = 1, per_page: int = MAX_PER_PAGE,
-             order: str | None = None) -> str:
+             order: str | None = None, slug: str | None = None) -> str:
     """The collection url for one page of releases. `after` / `before` / `modified_after` are
     ISO 8601 times (exclusive bounds; WordPress compares them with the local `date`); `order`
-    "asc" or "desc" (WordPress's default) by date."""
+    "asc" or "desc" (WordPress's default) by date; `slug` the one release of that slug."""
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise ValueError(f"per_page must be in 1..{MAX_PER_PAGE}, got {per_page}")
     params = {"per_page": per_page, "page": page, "after": after, "before": before,
-              "modified_after": modified_after, "order": order, "_fields": ",".join(REST_FIELDS)}
+              "modified_after": modified_after, "order": order, "slug": slug, "_fields": ",".join(REST_FIELDS)}
     query = urlencode({k: v for k, v in params.items() if v is not None}, safe=",:")
     return f"{base_url.rstrip('/')}{REST_ROUTE}?{query}"
+
+
+def item_query_for_page(base_url: str, page_url: str) -> str | None:
+    """The REST query for the item of the release page `page_url`: the API of the configured site
+    `base_url`, asked for the page's slug. None when the page is not a release page directly on
+    that site (`<base_url>/<slug>/`). The host and the route come from `base_url` only: a page
+    (or a listing) never chooses where the query goes."""
+    base, page = urlsplit(base_url.rstrip("/")), urlsplit(page_url)
+    if (page.scheme, page.netloc.lower()) != (base.scheme, base.netloc.lower()) or page.query:
+        return None
+    if not page.path.startswith(base.path + "/"):
+        return None
+    slug = page.path[len(base.path):].strip("/")
+    if not SLUG.match(slug):
+        return None
+    return rest_url(base_url, slug=slug, per_page=SLUG_MATCHES)
+
+
+def item_for_page(items: list[dict], page_url: str) -> dict | None:
+    """The one item of a slug query that is the page `page_url` (its `link` has the page's path);
+    None when there is none, or more than one (never a guess)."""
+    wanted = urlsplit(page_url).path.rstrip("/")
+    found = [item for item in items
+             if isinstance(item.get("link"), str) and urlsplit(item["link"]).path.rstrip("/") == wanted]
+    return found[0] if len(found) == 1 else None
 
 
 def total_pages(headers: dict[str, str]) -> int | None:

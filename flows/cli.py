@@ -66,18 +66,24 @@ def _run_with_progress(run):
 
 
 def _print_summary(summary) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"{summary.flow} {summary.window}".rstrip(), show_header=False)
+    by_layout = ", ".join(f"{layout} {n}" for layout, n in sorted(summary.layouts.items())) or "-"
+    by_source = ", ".join(f"{source} {n}" for source, n in sorted(summary.sources.items())) or "-"
     for label, value in [("site", summary.base_url), ("notes discovered", summary.discovered),
                          ("new", summary.new), ("updated", summary.updated), ("unchanged", summary.unchanged),
-                         ("quarantined", len(summary.quarantined)), ("HTTP requests", summary.requests),
+                         ("quarantined", len(summary.quarantined)), ("notes by layout", by_layout),
+                         ("notes from", by_source), ("HTTP requests", summary.requests),
                          ("seconds", f"{summary.seconds:.1f}"), ("warehouse", summary.db_path),
                          ("report", summary.report_path or "-")]:
-        table.add_row(label, str(value))
+        table.add_row(label, escape(str(value)))
     out.print(table)
-    for url, stage, reason in summary.quarantined[:10]:
-        out.print(f"[yellow]quarantined[/] ({stage}) {url}: {reason}")
+    if summary.fallback_warning:
+        out.print(f"[yellow]flag:[/] {escape(summary.fallback_warning)}", highlight=False)
+    for url, stage, reason in summary.quarantined[:10]:  # both come from the web: never markup
+        out.print(f"[yellow]quarantined[/] ({stage}) {escape(url)}: {escape(reason)}", highlight=False)
     if len(summary.quarantined) > 10:
         out.print(f"... and {len(summary.quarantined) - 10} more: statenotes sql \"select * from quarantine\"")
 
@@ -94,8 +100,23 @@ def _backfill_request(start: date, end: date, site: str | None):
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[red]error:[/] {exc}", highlight=False)
+    from rich.markup import escape
+
+    err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
     raise typer.Exit(1)
+
+
+def _crawl(run):
+    """Run a crawl flow with a progress bar; a crawl that could not read the site (RunFailed)
+    prints its summary, then its one line, and exits non-zero."""
+    from statenotes.flows.health import RunFailed
+
+    try:
+        return _run_with_progress(run)
+    except RunFailed as exc:
+        if exc.summary is not None:
+            _print_summary(exc.summary)
+        _fail(exc)
 
 
 @app.command()
@@ -114,7 +135,7 @@ def backfill(
         request = _backfill_request(start.date(), end.date(), site)
         from statenotes.flows.pipeline import backfill as backfill_flow
 
-        summary = _run_with_progress(lambda: backfill_flow(request, settings=settings))
+        summary = _crawl(lambda: backfill_flow(request, settings=settings))
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -130,7 +151,7 @@ def run(base_url: BaseUrl = None, data_dir: DataDir = None, crawl_delay: CrawlDe
                              task_runner=task_runner)
         from statenotes.flows.pipeline import nightly
 
-        summary = _run_with_progress(lambda: nightly(settings=settings))
+        summary = _crawl(lambda: nightly(settings=settings))
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -303,7 +324,7 @@ def demo(data_dir: DataDir = None, verbose: Verbose = False) -> None:
             settings = _settings(base_url=site.base_url, data_dir=data_dir, crawl_delay_s=0.0,
                                  requests_per_minute=0)
             request = _backfill_request(DEMO_START, datetime.now(UTC).date(), None)
-            summary = _run_with_progress(lambda: backfill_flow(request, settings=settings))
+            summary = _crawl(lambda: backfill_flow(request, settings=settings))
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)

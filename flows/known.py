@@ -1,6 +1,7 @@
 """What the lake already knows when a run starts, read once per run: the validators of each URL's
-latest good fetch (for conditional GET), each note's latest page metadata (for REST items), and
-the quarantined URLs (retried by every nightly run, whatever its window).
+latest good fetch (for conditional GET), each note's latest page metadata (for REST items), the
+quarantined URLs (retried by every nightly run, whatever its window), and the layouts of the
+latest successful runs (to see a jump in fallback layouts).
 
 A fetch counts when it named an archived body: status 200, or 304 (which confirmed the body an
 earlier 200 archived). Its ETag / Last-Modified go out as If-None-Match / If-Modified-Since; a 304
@@ -14,13 +15,14 @@ first through the REST API gains a version when a page fetch later supplies them
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import duckdb
 
 from statenotes.extractors.records import Validators, note_id_for
 from statenotes.extractors.selectors import LAYOUT_WP_JSON
 from statenotes.warehouse.lake import Lake
-from statenotes.warehouse.records import LoadedNote
+from statenotes.warehouse.records import RUN_SUCCESS, LoadedNote
 
 OK, NOT_MODIFIED = 200, 304
 
@@ -92,6 +94,28 @@ def quarantined_urls(lake: Lake) -> list[str]:
     """Every URL in quarantine (any stage), sorted."""
     rows = _query(lake, "quarantine", "select distinct url from read_parquet(?) order by url")
     return [url for (url,) in rows]
+
+
+RECENT_RUNS_SQL = f"""
+select counts from read_parquet(?) where status = '{RUN_SUCCESS}' and flow <> 'reprocess'
+order by started_at desc limit ?
+"""
+
+
+def recent_layouts(lake: Lake, limit: int) -> list[dict[str, int]]:
+    """Notes by layout of the latest `limit` successful crawls (runs before the count existed: none)."""
+    with lake.snapshot() as files:
+        paths = [str(f) for f in files["runs"]]
+        if not paths:
+            return []
+        with duckdb.connect() as con:
+            rows = con.execute(RECENT_RUNS_SQL, [paths, limit]).fetchall()
+    layouts = []
+    for (counts,) in rows:
+        found = json.loads(counts or "{}").get("layouts")
+        if isinstance(found, dict):
+            layouts.append({str(k): int(v) for k, v in found.items()})
+    return layouts
 
 
 class StoredMetadata:

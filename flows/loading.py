@@ -5,7 +5,7 @@ end (`tasks.commit_and_publish`)."""
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 
 from prefect.futures import PrefectFuture
@@ -16,7 +16,7 @@ from statenotes.flows.pages import RawPage
 from statenotes.flows.stages import StageClock
 from statenotes.flows.summary import ActorTally
 from statenotes.flows.tasks import parse_batch
-from statenotes.warehouse.records import QuarantineItem
+from statenotes.warehouse.records import LoadedNote, QuarantineItem
 from statenotes.warehouse.rows import note_tables
 from statenotes.warehouse.spool import CandidateSpool
 
@@ -34,6 +34,8 @@ class SpooledLoad:
         self.quarantined: list[QuarantineItem] = []
         self.actors = ActorTally()
         self.loaded = 0
+        self.layouts: Counter[str] = Counter()  # notes loaded by each layout (MediaNote.layout)
+        self.sources: Counter[str] = Counter()  # and from each content source (page / rest / wayback)
         self._runner, self._run_id, self._metadata, self._clock = runner, run_id, metadata, clock
         self._on_parsed = on_parsed
         self._pending: deque[PrefectFuture] = deque()
@@ -50,15 +52,32 @@ class SpooledLoad:
         while self._pending:
             self._collect(self._pending.popleft())
 
+    def recover(self, pages: list[RawPage]) -> set[str]:
+        """Parse second-chance pages of URLs already quarantined (their REST items) now, spool what
+        loads, and return its URLs; a page that fails again adds no quarantine entry (its URL keeps
+        the first reason)."""
+        if not pages:
+            return set()
+        self.finish()
+        outcome = self._runner.submit(parse_batch, {"pages": pages}).result()
+        self._clock.add_all(outcome.seconds)
+        self._spool(outcome.loaded)
+        return {item.url for item in outcome.loaded}
+
     def _collect(self, future: PrefectFuture) -> None:
         outcome = future.result()
         self._clock.add_all(outcome.seconds)
         self.quarantined.extend(outcome.quarantined)
         self._on_parsed(len(outcome.loaded) + len(outcome.quarantined))
-        if not outcome.loaded:
+        self._spool(outcome.loaded)
+
+    def _spool(self, loaded: list[LoadedNote]) -> None:
+        if not loaded:
             return
         with self._clock.timing("rows"):
-            loaded = self._metadata.fill(outcome.loaded)
+            loaded = self._metadata.fill(loaded)
             self.spool.add(note_tables(loaded, self._run_id))
         self.loaded += len(loaded)
+        self.layouts.update(item.note.layout for item in loaded)
+        self.sources.update(item.content_source for item in loaded)
         self.actors.add(loaded)

@@ -7,6 +7,7 @@ tested directly and reused by the flows, `reprocess` and `extract`."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -16,9 +17,11 @@ from datetime import UTC, datetime
 
 from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.errors import FetchError, ParseError, StatenotesError
-from statenotes.extractors.http import NOT_MODIFIED, Fetcher
+from statenotes.extractors.http import NOT_MODIFIED, VIA_WAYBACK, Fetcher
 from statenotes.extractors.parse import PARSER_VERSION, parse_fetched
-from statenotes.extractors.rest import REST_ITEM_TYPE
+from statenotes.extractors.reasons import content_may_come_from_elsewhere
+from statenotes.extractors.rest import REST_ITEM_TYPE, item_bytes, item_for_page, item_query_for_page, parse_rest_page
+from statenotes.extractors.selectors import LAYOUT_WP_JSON
 from statenotes.extractors.records import FetchedPage, MediaNote, NoteRef, Validators
 from statenotes.transforms.actors import Gazetteer, find_actors, load_gazetteer
 from statenotes.transforms.paragraphs import normalise_body
@@ -30,6 +33,9 @@ log = logging.getLogger(__name__)
 STAGE_FETCH = "fetch"
 STAGE_PARSE = "parse"
 STAGE_TRANSFORM = "transform"  # a stage of the run's timings only (stages.py); nothing is quarantined there
+# Where a note's content came from (`notes.content_source`): the page itself, its WordPress REST
+# API item, or the Wayback Machine's copy of the page (when the site blocked it).
+SOURCE_PAGE, SOURCE_REST, SOURCE_WAYBACK = "page", "rest", VIA_WAYBACK
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,7 @@ class RawPage:
     fetched_at: datetime
     content_type: str | None
     body: bytes
+    source: str = SOURCE_PAGE  # where the content came from: the `notes.content_source` column
 
 
 @dataclass(slots=True)
@@ -90,7 +97,8 @@ def transform_page(body: bytes, url: str, content_type: str | None, gazetteer: G
 def load_page(page: RawPage, gazetteer: Gazetteer, seconds: dict[str, float] | None = None) -> LoadedNote:
     note, note_body, findings = transform_page(page.body, page.url, page.content_type, gazetteer, seconds)
     return LoadedNote(note=note, body=note_body, findings=findings, url=page.url,
-                      fetched_at=page.fetched_at, raw_sha256=page.raw_sha256, parser_version=PARSER_VERSION)
+                      fetched_at=page.fetched_at, raw_sha256=page.raw_sha256, parser_version=PARSER_VERSION,
+                      content_source=SOURCE_REST if note.layout == LAYOUT_WP_JSON else page.source)
 
 
 def fetch_pages(urls: list[str], fetcher: Fetcher, archive: RawArchive, concurrency: int = 1,
@@ -117,7 +125,8 @@ def fetch_pages(urls: list[str], fetcher: Fetcher, archive: RawArchive, concurre
             return RawPage(url=url, raw_sha256=page.sha256, fetched_at=page.fetched_at, content_type=None, body=body)
         raw_sha = archive.put(body, page.sha256)
         return RawPage(url=url, raw_sha256=raw_sha, fetched_at=page.fetched_at,
-                       content_type=page.content_type, body=body)
+                       content_type=page.content_type, body=body,
+                       source=SOURCE_WAYBACK if page.via == VIA_WAYBACK else SOURCE_PAGE)
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="fetch") as pool:
         results = list(pool.map(fetch_one, urls))
@@ -140,8 +149,53 @@ def rest_pages(refs: list[NoteRef], archive: RawArchive) -> FetchedBatch:
                                                     raw_sha256=raw_sha, seen_at=item.fetched_at))
             continue
         batch.pages.append(RawPage(url=ref.url, raw_sha256=raw_sha, fetched_at=item.fetched_at,
-                                   content_type=REST_ITEM_TYPE, body=item.raw))
+                                   content_type=REST_ITEM_TYPE, body=item.raw, source=SOURCE_REST))
     return batch
+
+
+@dataclass(slots=True)
+class RestFallback:
+    """REST items fetched for pages whose markup could not be read: `pages` to parse (archived,
+    content type REST_ITEM_TYPE), `fetches` the rows that tie each page URL to its archived item
+    (for `reprocess`), and what was tried and not found."""
+
+    pages: list[RawPage] = field(default_factory=list)
+    fetches: list[tuple[str, str, int, datetime]] = field(default_factory=list)  # url, sha256, bytes, fetched_at
+    missing: list[str] = field(default_factory=list)  # "url: why", one per page with no usable item
+    api_failure: str | None = None  # the API did not answer usefully: no further page was tried
+
+
+def rest_fallback(quarantined: list[QuarantineItem], fetcher: Fetcher, archive: RawArchive,
+                  base_url: str) -> RestFallback:
+    """The REST item of each quarantined page whose markup could not be read (`reasons`), asked
+    of the configured site's API by slug, one request each through the run's fetcher. The first
+    answer that is not a list of items (no API, blocked, an error) stops the fallback: the API
+    does not answer there."""
+    found = RestFallback()
+    for item in quarantined:
+        if not content_may_come_from_elsewhere(item.reason, item.stage):
+            continue
+        query = item_query_for_page(base_url, item.url)
+        if query is None:
+            found.missing.append(f"{item.url}: not a release page of {base_url}")
+            continue
+        try:
+            answer = fetcher.fetch_page(query)
+            items = parse_rest_page(answer.body)
+        except (FetchError, ParseError) as exc:
+            found.api_failure = f"{query}: {exc.reason}"
+            log.warning("REST fallback stopped: the API did not answer (%s)", found.api_failure)
+            break
+        chosen = item_for_page(items, item.url)
+        if chosen is None:
+            found.missing.append(f"{item.url}: no REST item with this link")
+            continue
+        raw = item_bytes(chosen)
+        raw_sha = archive.put(raw, hashlib.sha256(raw).hexdigest())
+        found.pages.append(RawPage(url=item.url, raw_sha256=raw_sha, fetched_at=answer.fetched_at,
+                                   content_type=REST_ITEM_TYPE, body=raw, source=SOURCE_REST))
+        found.fetches.append((item.url, raw_sha, len(raw), answer.fetched_at))
+    return found
 
 
 def _fetch_or_reuse(url: str, fetcher: Fetcher, archive: RawArchive,

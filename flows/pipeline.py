@@ -17,23 +17,34 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 from prefect import flow, get_run_logger
+from prefect.states import Failed, State
 from prefect.utilities.annotations import quote
 
 from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.http import Fetcher
 from statenotes.extractors.records import NoteRef
 from statenotes.flows import progress
-from statenotes.flows.known import StoredMetadata, latest_validators, quarantined_urls
+from statenotes.flows.health import RECENT_RUNS, RunFailed, fallback_jump, quarantine_failure
+from statenotes.flows.known import StoredMetadata, latest_validators, quarantined_urls, recent_layouts
 from statenotes.flows.loading import SpooledLoad
 from statenotes.flows.parameters import BackfillRequest, DiscoveryMode
-from statenotes.flows.pages import rest_pages
+from statenotes.flows.pages import rest_fallback, rest_pages
 from statenotes.flows.reprocess import archived_pages, read_pages
 from statenotes.flows.runners import parse_runner
 from statenotes.flows.settings import Settings, load_settings
 from statenotes.flows.stages import StageClock
 from statenotes.flows.summary import RunSummary, publish_artifacts
-from statenotes.flows.tasks import commit_and_publish, discover_notes, fetch_batch, fetch_log, rest_fetch_log, retrying
+from statenotes.flows.tasks import (
+    REST_ITEM_STATUS,
+    commit_and_publish,
+    discover_notes,
+    fetch_batch,
+    fetch_log,
+    rest_fetch_log,
+    retrying,
+)
 from statenotes.warehouse.lake import Lake
+from statenotes.warehouse.records import FetchLog
 from statenotes.warehouse.spool import CandidateSpool
 
 log = logging.getLogger(__name__)
@@ -149,13 +160,60 @@ def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, pa
             _spool_fetches(spool, fetcher, summary)
             load.parse(fetched.pages)  # parsed on the runner while the next batch downloads
         load.finish()
+        if settings.rest_fallback and load.quarantined:
+            with stages.timing("fetch"):
+                _recover_from_rest(load, fetcher, archive, settings, {ref.url for ref in refs if ref.item is None})
         _spool_fetches(spool, fetcher, summary)
         summary.quarantined = [(q.url, q.stage, q.reason) for q in load.quarantined]
+        _judge(summary, load, settings, lake)
         parameters = {**parameters, "start": start.isoformat(), "end": end.isoformat(),
                       "base_url": settings.base_url}
         summary = commit_and_publish(quote(summary), quote(spool), quote(load.quarantined), settings,
                                      started_at, parameters, clock, quote(stages))
     return _finish(summary, load, settings, stages)
+
+
+def _recover_from_rest(load: SpooledLoad, fetcher: Fetcher, archive: RawArchive, settings: Settings,
+                       page_urls: set[str]) -> None:
+    """Pages fetched this run whose markup no parser could read, tried through their REST items;
+    those that load leave the quarantine (a `fetches` row ties each URL to its archived item)."""
+    candidates = [q for q in load.quarantined if q.url in page_urls]
+    found = rest_fallback(candidates, fetcher, archive, settings.base_url)
+    loaded = load.recover(found.pages)
+    if not found.pages and not found.api_failure:
+        return
+    load.spool.add_fetches([
+        FetchLog(url=url, status=REST_ITEM_STATUS, etag=None, last_modified=None, bytes=size, sha256=sha,
+                 elapsed_ms=None, error=None, fetched_at=fetched_at)
+        for url, sha, size, fetched_at in found.fetches if url in loaded])
+    load.quarantined = [q for q in load.quarantined if q.url not in loaded]
+    get_run_logger().info("REST fallback: %d of %d pages whose markup could not be read loaded from their "
+                          "REST items%s", len(loaded), len(found.pages) + len(found.missing),
+                          f" (the API stopped answering: {found.api_failure})" if found.api_failure else "")
+
+
+def _judge(summary: RunSummary, load: SpooledLoad, settings: Settings, lake: Lake) -> None:
+    """Layouts and sources of the run's notes, whether the fallback share jumped, and whether the
+    run read the site at all (`summary.failure`)."""
+    logger = get_run_logger()
+    summary.layouts, summary.sources = dict(load.layouts), dict(load.sources)
+    summary.fallback_warning = fallback_jump(summary.layouts, recent_layouts(lake, RECENT_RUNS),
+                                             settings.fallback_jump, settings.quarantine_min_pages) or ""
+    if summary.fallback_warning:
+        logger.warning("%s", summary.fallback_warning)
+    summary.failure = quarantine_failure(load.loaded + len(summary.quarantined), summary.quarantined,
+                                         settings.max_quarantine_share, settings.quarantine_min_pages) or ""
+
+
+def _ended(summary: RunSummary) -> RunSummary | State:
+    """The flow's result: the summary, or for a crawl that could not read the site a Failed state
+    whose message is the one line (no traceback: nothing crashed). Calling the flow raises
+    RunFailed; the CLI prints it and exits non-zero."""
+    if not summary.failure:
+        return summary
+    get_run_logger().error("run %s failed: %s. The notes that loaded are committed; the run is recorded as "
+                           "failed and the nightly watermark does not move.", summary.run_id, summary.failure)
+    return Failed(message=summary.failure, data=RunFailed(summary.failure, summary))
 
 
 def _resolve(settings: Settings | None, base_url: str | None = None) -> Settings:
@@ -175,7 +233,7 @@ def backfill(request: BackfillRequest, settings: Settings | None = None) -> RunS
     request = BackfillRequest.model_validate(request)
     settings = _resolve(settings, request.base_url)
     parameters = {"site": request.site, "discovery": request.discovery.value}
-    return _crawl("backfill", request.start, request.end, settings, parameters, request.discovery.value)
+    return _ended(_crawl("backfill", request.start, request.end, settings, parameters, request.discovery.value))
 
 
 def nightly_window(lake: Lake, today: date, lookback_days: int, overlap_days: int) -> tuple[date, date]:
@@ -197,7 +255,7 @@ def nightly(settings: Settings | None = None) -> RunSummary:
     settings = _resolve(settings)
     start, end = nightly_window(Lake(settings.lake_dir), datetime.now(UTC).date(),
                                 settings.lookback_days, settings.overlap_days)
-    return _crawl("nightly", start, end, settings, {}, retry_quarantined=True)
+    return _ended(_crawl("nightly", start, end, settings, {}, retry_quarantined=True))
 
 
 @flow(name="reprocess", log_prints=False)

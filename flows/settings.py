@@ -51,6 +51,13 @@ class Settings(BaseModel):
     lake_replica_uri: str = Field("", description="fsspec URI the lake is copied to after each run.")
     wayback_fallback: bool = Field(False, description="Fetch a page the site blocks from the Wayback Machine.")
     wayback_base: str = Field(WAYBACK_BASE, description="The Wayback Machine (or a mirror imitating it).")
+    rest_fallback: bool = Field(True, description="Read a page the parsers reject from its REST API item.")
+    max_quarantine_share: float = Field(0.5, ge=0, le=1, description=(
+        "A crawl that quarantines more than this share of the pages it attempted ends Failed."))
+    quarantine_min_pages: int = Field(5, ge=1, description=(
+        "Fewer attempted pages than this never fail a run by max_quarantine_share."))
+    fallback_jump: float = Field(0.25, ge=0, le=1, description=(
+        "A run whose share of notes read by a fallback layout exceeds the previous runs' by this is flagged."))
 
     @field_validator("nightly_cron")
     @classmethod

@@ -34,12 +34,23 @@ class RunSummary:
     top_actors: list[tuple[str, str, int]] = field(default_factory=list)  # actor_id, name, notes
     db_path: str = ""
     report_path: str = ""
+    layouts: dict[str, int] = field(default_factory=dict)  # notes loaded by each layout (notes.layout)
+    sources: dict[str, int] = field(default_factory=dict)  # and from each source (notes.content_source)
+    failure: str = ""  # why a crawl that completed ended Failed (flows/health.py); empty: it did not
+    fallback_warning: str = ""  # the fallback share jumped (flows/health.py); empty: it did not
 
-    def counts(self) -> dict[str, int | float | dict[str, float]]:
-        return {"discovered": self.discovered, "new": self.new, "updated": self.updated,
-                "unchanged": self.unchanged, "quarantined": len(self.quarantined),
-                "requests": self.requests, "bytes": self.bytes, "seconds": self.seconds,
-                "stage_seconds": dict(self.stage_seconds)}
+    def counts(self) -> dict[str, object]:
+        counts: dict[str, object] = {
+            "discovered": self.discovered, "new": self.new, "updated": self.updated,
+            "unchanged": self.unchanged, "quarantined": len(self.quarantined),
+            "requests": self.requests, "bytes": self.bytes, "seconds": self.seconds,
+            "stage_seconds": dict(self.stage_seconds), "layouts": dict(sorted(self.layouts.items())),
+            "content_sources": dict(sorted(self.sources.items()))}
+        if self.failure:
+            counts["failure"] = self.failure
+        if self.fallback_warning:
+            counts["fallback_warning"] = self.fallback_warning
+        return counts
 
     @property
     def window(self) -> str:
@@ -71,6 +82,12 @@ def counts_table(summary: RunSummary) -> list[dict[str, object]]:
             ("notes unchanged", summary.unchanged), ("pages quarantined", len(summary.quarantined)),
             ("notes discovered", summary.discovered), ("HTTP requests", summary.requests),
             ("bytes downloaded", summary.bytes), ("duration (s)", round(summary.seconds, 1))]
+    rows += [(f"notes by layout {layout}", n) for layout, n in sorted(summary.layouts.items())]
+    rows += [(f"notes from {source}", n) for source, n in sorted(summary.sources.items())]
+    if summary.fallback_warning:
+        rows.append(("FLAG: fallback share jumped", summary.fallback_warning))
+    if summary.failure:
+        rows.append(("FAILED", summary.failure))
     # stages overlap (parsing runs while the next batch downloads): they need not add up to the duration
     rows += [(f"seconds in {stage}", round(seconds, 1)) for stage, seconds in summary.stage_seconds.items()]
     return [{"what": label, "count": value} for label, value in rows]
@@ -86,6 +103,17 @@ def markdown(summary: RunSummary) -> str:
              f"Run `{summary.run_id}` from {summary.base_url}: **{summary.new}** new, **{summary.updated}** "
              f"updated, **{summary.unchanged}** unchanged, **{len(summary.quarantined)}** quarantined, "
              f"{summary.requests} requests in {summary.seconds:.1f} s.", ""]
+    if summary.failure:
+        lines += [f"**Failed:** {_md(summary.failure)}. The notes that loaded are committed; the nightly "
+                  "watermark did not move, and the next nightly retries the quarantined pages.", ""]
+    if summary.fallback_warning:
+        lines += [f"**Flag:** {_md(summary.fallback_warning)}.", ""]
+    if summary.layouts:
+        lines += ["## Notes by layout and source", "", "| layout | notes |", "|---|---|"]
+        lines += [f"| {_md(layout)} | {n} |" for layout, n in sorted(summary.layouts.items())]
+        lines += ["", "| content source | notes |", "|---|---|"]
+        lines += [f"| {_md(source)} | {n} |" for source, n in sorted(summary.sources.items())]
+        lines.append("")
     if summary.top_actors:
         lines += ["## Top actors of the run", "", "| actor | id | notes |", "|---|---|---|"]
         lines += [f"| {_md(name)} | `{actor_id}` | {count} |" for actor_id, name, count in summary.top_actors]

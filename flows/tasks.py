@@ -28,7 +28,7 @@ from statenotes.flows.summary import RunSummary
 from statenotes.transforms.actors import gazetteer_actors, load_gazetteer
 from statenotes.warehouse.lake import Lake
 from statenotes.warehouse.publish import PreparedFile, discard, install, prepare
-from statenotes.warehouse.records import RUN_SUCCESS, FetchLog, QuarantineItem, RunRecord
+from statenotes.warehouse.records import RUN_FAILED, RUN_SUCCESS, FetchLog, QuarantineItem, RunRecord
 from statenotes.warehouse.rows import actor_table
 from statenotes.warehouse.spool import CandidateSpool
 
@@ -131,7 +131,8 @@ def commit_and_publish(summary: RunSummary, spool: CandidateSpool, quarantined: 
             stages.add("parquet", time.perf_counter() - merging)
             summary.stage_seconds = stages.seconds()
             tx.append_run(RunRecord(
-                run_id=summary.run_id, flow=summary.flow, started_at=started_at, status=RUN_SUCCESS,
+                run_id=summary.run_id, flow=summary.flow, started_at=started_at,
+                status=RUN_FAILED if summary.failure else RUN_SUCCESS,
                 finished_at=datetime.now(UTC), counts=summary.counts(), parameters=parameters))
             merging = time.perf_counter()
     except BaseException:

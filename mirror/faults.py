@@ -19,7 +19,7 @@ from __future__ import annotations
 import random
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 RATE_LIMITED = "429"
@@ -54,6 +54,11 @@ DEFAULT_HUGE_BYTES = 8_000_000  # over the default 5 MB page cap
 # Another host: an address nothing listens on. A client that follows the redirect is wrong
 # whether or not it connects; one that refuses never gets that far.
 DEFAULT_OFFHOST_URL = "http://127.0.0.2:9"
+
+
+def exactly(paths: Iterable[str]) -> str:
+    """A `FaultPlan.paths` regex that matches these paths and no other (e.g. every note page)."""
+    return "^(?:" + "|".join(re.escape(path) for path in sorted(paths)) + ")$"
 
 
 @dataclass

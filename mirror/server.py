@@ -254,6 +254,12 @@ class MirrorServer:
         with self._lock:
             return site.sort_newest_first([self._notes[path] for path in self._notes])
 
+    @property
+    def note_paths(self) -> list[str]:
+        """The path of every note page served (on every host), sorted."""
+        with self._lock:
+            return sorted(self._notes)
+
     def update_note(self, url_path: str, note: dict) -> None:
         """Serve `note` at `url_path` from now on (a new note, or an edit of an existing one).
 

@@ -100,9 +100,10 @@ def _create_table(con: duckdb.DuckDBPyConnection, table_spec: TableSpec, files: 
     columns = ", ".join(quote(c) for c in table_spec.column_names)
     # No ORDER BY: each lake file is sorted by the table's keys and the files are read in path
     # order, so rows land by partition, then key, deterministically, and the insert streams (a
-    # global sort would hold the whole table in memory: 1.1 GB at 100,000 notes).
+    # global sort would hold the whole table in memory: 1.1 GB at 100,000 notes). By name: files
+    # written before a column was added lack it (nulls).
     con.execute(
-        f"INSERT INTO {quote(table_spec.name)} SELECT {columns} FROM read_parquet(?, hive_partitioning = true)",
+        f"INSERT INTO {quote(table_spec.name)} SELECT {columns} FROM read_parquet(?, hive_partitioning = true, union_by_name = true)",
         [[str(f) for f in sorted(files)]],
     )
 

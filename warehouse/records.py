@@ -26,6 +26,7 @@ class LoadedNote:
     fetched_at: datetime
     raw_sha256: str
     parser_version: str
+    content_source: str = "page"  # page / rest / wayback: where the content came from
 
 
 @dataclass(frozen=True, slots=True)

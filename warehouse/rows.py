@@ -67,6 +67,7 @@ def _note_row(loaded: LoadedNote, note_id: str, version: int, run_id: str) -> di
         "canonical_url": note.canonical_url,
         "site": site_for(loaded.url),
         "layout": note.layout,
+        "content_source": loaded.content_source,
         "title": note.title,
         "release_type": note.release_type,
         "office": note.office,

@@ -91,6 +91,11 @@ NOTES = TableSpec(
         Column("canonical_url", TEXT, "The page's own canonical URL (link rel=canonical), if any."),
         Column("site", TEXT, "Which state.gov site served it: www, 2017-2021, 2021-2025, 2009-2017, ..."),
         Column("layout", TEXT, "Page layout the parser recognised (the parser cascade stage that won)."),
+        Column("content_source", TEXT,
+               "Where the content came from: page (the note's page), rest (its WordPress REST API item: "
+               "discovery by the API, or the fallback for a page whose markup could not be read) or "
+               "wayback (the Wayback Machine's copy of a page the site blocked). Null in rows written "
+               "before the column existed."),
         Column("title", TEXT, "Title of the release as printed."),
         Column("release_type", TEXT, "Release type as printed, e.g. 'Media Note'."),
         Column("office", TEXT, "Issuing office, e.g. 'Office of the Spokesperson'."),
