@@ -256,6 +256,10 @@ class Fetcher:
             self._politeness[origin] = Politeness(delay)
             return rules
 
+    def robots_rules(self, origin: str) -> robotparser.RobotFileParser:
+        """robots.txt of `origin` as this fetcher obeys it (read once, on first use)."""
+        return self._robots_for(origin)
+
     def crawl_delay_for(self, origin: str) -> float:
         self._robots_for(origin)
         return self._politeness[origin].delay_s

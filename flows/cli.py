@@ -291,14 +291,58 @@ def extract(
 
 
 @app.command()
+def doctor(
+    site: Annotated[Optional[str], typer.Option(help="www, 2017-2021, 2021-2025 or a URL (default: base_url).")] = None,
+    base_url: BaseUrl = None, crawl_delay: CrawlDelay = None,
+) -> None:
+    """Check that the site still looks the way statenotes reads it (a handful of requests): robots.txt,
+    the listing, a note page, the REST API, the sitemaps, bot walls. Exit 0: as expected; 1: runs
+    would fail; 2: readable but changed."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from statenotes.flows.doctor import FAIL, OK, WARN, diagnose
+    from statenotes.flows.parameters import SITE_URLS
+
+    logging.basicConfig(level="ERROR", format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if site is not None and site not in SITE_URLS and not site.startswith(("http://", "https://")):
+            raise StatenotesError(f"--site must be one of {', '.join(SITE_URLS)} or a URL starting with http(s)://")
+        chosen = SITE_URLS.get(site, site) if site else base_url
+        settings = _settings(base_url=chosen, crawl_delay_s=crawl_delay)
+        checks, found = diagnose(settings)
+    except StatenotesError as exc:
+        _fail(exc)
+    colours = {OK: "green", WARN: "yellow", FAIL: "bold red"}
+    table = Table(title="statenotes doctor", show_lines=False)
+    for column in ("check", "state", "finding"):
+        table.add_column(column, overflow="fold")
+    for check in checks:  # findings quote the web: Text, never markup
+        table.add_row(Text(check.area), Text(check.state, style=colours.get(check.state, "")), Text(check.finding))
+    out.print(table)
+    style = "green" if found.exit_code == 0 else ("bold red" if found.exit_code == 1 else "yellow")
+    out.print(Text.assemble(("verdict: ", "bold"), (found.summary, style)))
+    out.print(Text.assemble(("next: ", "bold"), found.next_step))
+    raise typer.Exit(found.exit_code)
+
+
+@app.command()
 def mirror(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).")] = 8000,
     crawl_delay: Annotated[float, typer.Option(help="Crawl-delay announced in robots.txt.")] = 0.0,
+    block: Annotated[Optional[str], typer.Option(
+        help="Answer every note page with a bot wall: 'botwall' (200 'Technical Difficulties') or 'forbidden' (403).",
+    )] = None,
 ) -> None:
     """Serve the bundled offline copy of state.gov's media notes, until Ctrl-C."""
+    from statenotes.mirror import faults
     from statenotes.mirror.server import MirrorServer
 
+    if block not in (None, faults.BOT_WALL, faults.FORBIDDEN):
+        _fail(StatenotesError(f"--block must be {faults.BOT_WALL} or {faults.FORBIDDEN}, got {block!r}"))
     with MirrorServer(port=port, crawl_delay=crawl_delay) as site:
+        if block:
+            site.faults = faults.FaultPlan.always(block, times=faults.FOREVER, paths=faults.exactly(site.note_paths))
         out.print(f"Serving the offline mirror at [bold]{site.base_url}/press-releases/[/] (Ctrl-C stops)")
         out.print(f"Crawl it: STATENOTES_BASE_URL={site.base_url} statenotes backfill --start 2000-01-01 "
                   f"--end {datetime.now(UTC).date()} --crawl-delay 0")

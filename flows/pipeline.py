@@ -187,8 +187,8 @@ def _recover_from_rest(load: SpooledLoad, fetcher: Fetcher, archive: RawArchive,
                  elapsed_ms=None, error=None, fetched_at=fetched_at)
         for url, sha, size, fetched_at in found.fetches if url in loaded])
     load.quarantined = [q for q in load.quarantined if q.url not in loaded]
-    get_run_logger().info("REST fallback: %d of %d pages whose markup could not be read loaded from their "
-                          "REST items%s", len(loaded), len(found.pages) + len(found.missing),
+    get_run_logger().warning("REST fallback: %d of %d pages whose markup could not be read loaded from their "
+                             "REST items%s", len(loaded), len(found.pages) + len(found.missing),
                           f" (the API stopped answering: {found.api_failure})" if found.api_failure else "")
 
 
@@ -293,6 +293,7 @@ def _reprocess(settings: Settings) -> RunSummary:
             logger.warning("%d pages have no readable raw copy and keep their loaded versions: %s",
                            len(unreadable), "; ".join(unreadable[:5]))
         summary.quarantined = [(q.url, q.stage, q.reason) for q in load.quarantined]
+        summary.layouts, summary.sources = dict(load.layouts), dict(load.sources)
         summary = commit_and_publish(quote(summary), quote(spool), quote(load.quarantined), settings,
                                      started_at, {"unreadable": len(unreadable)}, clock, quote(stages))
     return _finish(summary, load, settings, stages)

@@ -56,6 +56,9 @@ DEFAULT_HUGE_BYTES = 8_000_000  # over the default 5 MB page cap
 DEFAULT_OFFHOST_URL = "http://127.0.0.2:9"
 
 
+FOREVER = 2**31  # `FaultPlan.always(kind, times=FOREVER)`: the path never answers normally
+
+
 def exactly(paths: Iterable[str]) -> str:
     """A `FaultPlan.paths` regex that matches these paths and no other (e.g. every note page)."""
     return "^(?:" + "|".join(re.escape(path) for path in sorted(paths)) + ")$"

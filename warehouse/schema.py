@@ -208,17 +208,21 @@ QUARANTINE = TableSpec(
 
 RUNS = TableSpec(
     "runs",
-    "One row per flow run.",
+    "One row per completed flow run (success or failed).",
     (
         _key("run_id", TEXT, "Run id."),
         Column("flow", TEXT, "Flow that ran, e.g. nightly / backfill / reprocess / demo."),
         Column("parameters", TEXT, "The run's parameters, a JSON object."),
         _key("started_at", TIMESTAMP, "When the run started, UTC."),
         Column("finished_at", TIMESTAMP, "When the run finished, UTC; null while running."),
-        Column("status", TEXT, "running / success / failed."),
-        Column("counts", TEXT, "What the run did, a JSON object of counts (new, updated, unchanged, ...) "
-               "and stage_seconds: seconds spent in each stage up to the lake's merge (publish and "
-               "finish read 0 here: they come after this row is written)."),
+        Column("status", TEXT, "success, or failed: the crawl completed but quarantined more than "
+               "max_quarantine_share of its pages (what loaded is committed; the nightly watermark only "
+               "follows successful runs). A run that crashed commits nothing and has no row."),
+        Column("counts", TEXT, "What the run did, a JSON object of counts (new, updated, unchanged, ...), "
+               "layouts and content_sources (notes loaded by each notes.layout and notes.content_source), "
+               "failure (why a failed run failed) and fallback_warning (the share of notes read by a "
+               "fallback layout jumped), and stage_seconds: seconds spent in each stage up to the lake's "
+               "merge (publish and finish read 0 here: they come after this row is written)."),
     ),
     ("run_id",),
     PARTITION_NONE,
