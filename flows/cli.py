@@ -102,7 +102,7 @@ def _backfill_request(start: date, end: date, site: str | None):
 def _fail(exc: Exception) -> None:
     from rich.markup import escape
 
-    err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+    err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)  # one line, unwrapped
     raise typer.Exit(1)
 
 
