@@ -222,3 +222,55 @@ def test_a_fallback_share_is_flagged_only_when_it_jumps():
     assert fallback_jump({"generic": 6, "wordpress": 14}, [{"wordpress": 30}], 0.25, 5) is not None
     assert fallback_jump({"generic": 6, "wordpress": 14}, [{"generic": 10, "wordpress": 30}], 0.25, 5) is None
     assert fallback_jump({"wp-json": 20}, [{"wordpress": 30}], 0.25, 5) is None  # the REST API is a known layout
+
+
+# -- the REST item of a page: asked of the configured site only ------------------------------------
+
+@pytest.mark.parametrize("page_url,expected_slug", [
+    ("https://www.state.gov/us-rok-economic-talks/", "us-rok-economic-talks"),
+    ("https://www.state.gov/us-rok-economic-talks", "us-rok-economic-talks"),
+    ("https://evil.example/us-rok-economic-talks/", None),  # another host: never asked
+    ("http://www.state.gov/us-rok-economic-talks/", None),  # another scheme
+    ("https://www.state.gov/releases/office/2025/01/some-note/", None),  # not a page directly on the site
+    ("https://www.state.gov/a-note/?p=1", None),
+    ("https://www.state.gov/", None),
+])
+def test_the_rest_item_query_is_built_from_the_configured_site(page_url, expected_slug):
+    from statenotes.extractors.rest import item_query_for_page
+
+    query = item_query_for_page("https://www.state.gov", page_url)
+    if expected_slug is None:
+        assert query is None
+        return
+    parts = urlsplit(query)
+    assert (parts.scheme, parts.netloc, parts.path) == ("https", "www.state.gov", "/wp-json/wp/v2/state_press_release")
+    assert parse_qs(parts.query)["slug"] == [expected_slug]
+
+
+def test_only_the_item_linking_to_the_page_is_taken():
+    from statenotes.extractors.rest import item_for_page
+
+    page = "https://www.state.gov/a-note/"
+    ours = {"link": "https://www.state.gov/a-note/", "id": 1}
+    assert item_for_page([{"link": "https://www.state.gov/another-note/"}, ours], page) == ours
+    assert item_for_page([{"link": "https://www.state.gov/another-note/"}], page) is None
+    assert item_for_page([ours, {**ours, "id": 2}], page) is None  # ambiguous: no guess
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_notes_files_written_before_content_source_still_load(tmp_path):
+    import pyarrow.parquet as pq
+
+    with MirrorServer() as site:
+        settings = settings_for(site, tmp_path)
+        backfill(EVERYTHING, settings=settings)
+        for old in (settings.lake_dir / "notes").rglob("*.parquet"):  # as an older version wrote them
+            pq.write_table(pq.read_table(old).drop_columns(["content_source"]), old)
+        seed = next(n for n in site.notes if n["url"].endswith(SEED_PATH))
+        site.update_note(SEED_PATH, {**seed, "title": seed["title"] + " (edited)"})  # its partition is rewritten
+        again = backfill(EVERYTHING, settings=settings)
+    assert (again.new, again.updated, again.unchanged) == (0, 1, NOTES - 1)
+    rows = query(settings.db_path, "select url, version, content_source from notes order by url, version")
+    assert len(rows) == NOTES + 1
+    assert [(version, source) for url, version, source in rows if url.endswith(SEED_PATH)] == [(1, None), (2, "page")]
+    assert {source for url, _, source in rows if not url.endswith(SEED_PATH)} == {None}
