@@ -175,7 +175,9 @@ def test_the_artifacts_say_what_the_runs_row_says(tmp_path):
     assert table["seconds in fetch"] == round(summary.stage_seconds["fetch"], 1)
     assert all(counts["stage_seconds"][stage] > 0 for stage in ("discover", "fetch", "parse", "transform", "rows"))
     assert counts["stage_seconds"]["parquet"] > 0 and counts["stage_seconds"]["publish"] == 0
-    markdown = latest["backfill-run-summary"].data
+    from markdown_it import MarkdownIt
+
+    markdown = MarkdownIt("commonmark").enable("table").render(latest["backfill-run-summary"].data)  # as shown
     assert "page not found" in markdown and SEED_PATH in markdown
     assert summary.top_actors[0][1] in markdown
     assert (tmp_path / "report.html").resolve().as_uri() in latest["backfill-run-report"].data
