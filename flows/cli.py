@@ -17,7 +17,8 @@ from rich.console import Console
 
 from statenotes.extractors.errors import StatenotesError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# No local variables in tracebacks: they can hold a password (before it becomes a SecretStr) or web text.
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Turn the State Department's media notes into a Parquet + DuckDB warehouse.")
 out = Console()
 err = Console(stderr=True)

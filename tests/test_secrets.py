@@ -222,3 +222,18 @@ def test_a_backfill_with_credentials_in_base_url_leaks_them_nowhere(tmp_path):
     kept = json.dumps([[r.model_dump(mode="json") for r in runs], [a.model_dump(mode="json") for a in ours],
                        [log.model_dump(mode="json") for log in logs]])
     assert PASSWORD not in kept
+
+
+def test_a_netrc_file_is_an_alternative(header_server, monkeypatch, tmp_path):
+    """Without http_user/http_password, requests reads the netrc file (NETRC, else ~/.netrc)."""
+    base, seen = header_server
+    netrc = tmp_path / "netrc"
+    netrc.write_text(f"machine 127.0.0.1 login {USER} password {PASSWORD}\n", encoding="utf-8")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    settings = load_settings(base_url=base, crawl_delay_s=0, requests_per_minute=0)
+    assert settings.site_credentials() is None
+    with Fetcher(settings.fetch_policy()) as fetcher:
+        fetcher.fetch_page(base + "/page/")
+    assert seen[-1] == ("/page/", "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode())
+
