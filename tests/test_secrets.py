@@ -217,9 +217,10 @@ def test_a_backfill_with_credentials_in_base_url_leaks_them_nowhere(tmp_path):
         ours = [a for a in client.read_artifacts() if a.flow_run_id in run_ids]
         runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(run_ids))))
         logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=list(run_ids))))
+        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(run_ids))))
     assert [r.parameters["request"]["start"] for r in runs] == ["2000-01-01"]
-    assert logs and any(site.base_url in log.message for log in logs)
-    kept = json.dumps([[r.model_dump(mode="json") for r in runs], [a.model_dump(mode="json") for a in ours],
+    assert logs and any(site.base_url in log.message for log in logs) and tasks
+    kept = json.dumps([[r.model_dump(mode="json") for r in runs + tasks], [a.model_dump(mode="json") for a in ours],
                        [log.model_dump(mode="json") for log in logs]])
     assert PASSWORD not in kept
 
