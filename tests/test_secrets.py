@@ -238,3 +238,16 @@ def test_a_netrc_file_is_an_alternative(header_server, monkeypatch, tmp_path):
         fetcher.fetch_page(base + "/page/")
     assert seen[-1] == ("/page/", "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode())
 
+
+
+def test_extract_a_url_with_credentials_prints_none(mirror):
+    from statenotes.mirror.site import load_sample_notes, page_url
+
+    note_url = page_url(load_sample_notes()[0], mirror.base_url)
+    command = [sys.executable, "-c", "from statenotes.flows.cli import app; app()", "extract",
+               with_credentials(note_url), "--json"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "STATENOTES_CRAWL_DELAY_S": "0"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout)["note"]["url"] == note_url
+    assert PASSWORD not in result.stdout + result.stderr
