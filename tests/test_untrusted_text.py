@@ -15,7 +15,6 @@ import pytest
 from markdown_it import MarkdownIt
 from rich.console import Console
 
-from statenotes.flows.markup import escape_markdown
 from statenotes.flows.summary import RunSummary, markdown, publish_artifacts
 from statenotes.warehouse.lake import Lake
 from statenotes.warehouse.publish import publish
