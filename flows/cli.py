@@ -17,7 +17,8 @@ from rich.console import Console
 
 from statenotes.extractors.errors import StatenotesError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# No local variables in tracebacks: they can hold a password (before it becomes a SecretStr) or web text.
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Turn the State Department's media notes into a Parquet + DuckDB warehouse.")
 out = Console()
 err = Console(stderr=True)
@@ -54,36 +55,44 @@ class _RichProgress:
         self.bar.advance(self.task, pages)
 
 
-def _run_with_progress(run):
+def _run_with_progress(run, settings):
+    """`run()` (a flow) with `settings` (flags applied) and a progress bar on stderr."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from statenotes.flows import progress
+    from statenotes.flows.settings import running_with
 
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    # markup=False: a description is shown as it is, whatever it holds
+    columns = [TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn()]
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        with progress.reporting_to(_RichProgress(bar)):
+        with progress.reporting_to(_RichProgress(bar)), running_with(settings):
             return run()
 
 
 def _print_summary(summary) -> None:
-    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"{summary.flow} {summary.window}".rstrip(), show_header=False)
+    from statenotes.extractors.credentials import redact
+    from statenotes.flows.markup import plain
+
+    # URLs and reasons come from the web: printed as Text, never parsed as rich markup
+    table = Table(title=plain(f"{summary.flow} {summary.window}".rstrip()), show_header=False)
     by_layout = ", ".join(f"{layout} {n}" for layout, n in sorted(summary.layouts.items())) or "-"
     by_source = ", ".join(f"{source} {n}" for source, n in sorted(summary.sources.items())) or "-"
-    for label, value in [("site", summary.base_url), ("notes discovered", summary.discovered),
+    for label, value in [("site", redact(summary.base_url)), ("notes discovered", summary.discovered),
                          ("new", summary.new), ("updated", summary.updated), ("unchanged", summary.unchanged),
                          ("quarantined", len(summary.quarantined)), ("notes by layout", by_layout),
                          ("notes from", by_source), ("HTTP requests", summary.requests),
                          ("seconds", f"{summary.seconds:.1f}"), ("warehouse", summary.db_path),
                          ("report", summary.report_path or "-")]:
-        table.add_row(label, escape(str(value)))
+        table.add_row(plain(label), plain(value))
     out.print(table)
     if summary.fallback_warning:
-        out.print(f"[yellow]flag:[/] {escape(summary.fallback_warning)}", highlight=False)
-    for url, stage, reason in summary.quarantined[:10]:  # both come from the web: never markup
-        out.print(f"[yellow]quarantined[/] ({stage}) {escape(url)}: {escape(reason)}", highlight=False)
+        out.print(Text.assemble(("flag:", "yellow"), f" {summary.fallback_warning}"))
+    for url, stage, reason in summary.quarantined[:10]:
+        out.print(Text.assemble(("quarantined", "yellow"), f" ({stage}) {redact(url)}: {redact(reason)}"))
     if len(summary.quarantined) > 10:
         out.print(f"... and {len(summary.quarantined) - 10} more: statenotes sql \"select * from quarantine\"")
 
@@ -100,19 +109,22 @@ def _backfill_request(start: date, end: date, site: str | None):
 
 
 def _fail(exc: Exception) -> None:
-    from rich.markup import escape
+    from rich.text import Text
 
-    err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)  # one line, unwrapped
+    from statenotes.extractors.credentials import redact
+
+    # a message may quote the web (a URL, a title): Text, so that "[/]" in it prints as it is
+    err.print(Text.assemble(("error:", "red"), f" {redact(str(exc))}"), highlight=False, soft_wrap=True)  # one line, unwrapped
     raise typer.Exit(1)
 
 
-def _crawl(run):
-    """Run a crawl flow with a progress bar; a crawl that could not read the site (RunFailed)
-    prints its summary, then its one line, and exits non-zero."""
+def _crawl(run, settings):
+    """Run a crawl flow with `settings` and a progress bar; a crawl that could not read the site
+    (RunFailed) prints its summary, then its one line, and exits non-zero."""
     from statenotes.flows.health import RunFailed
 
     try:
-        return _run_with_progress(run)
+        return _run_with_progress(run, settings)
     except RunFailed as exc:
         if exc.summary is not None:
             _print_summary(exc.summary)
@@ -135,7 +147,7 @@ def backfill(
         request = _backfill_request(start.date(), end.date(), site)
         from statenotes.flows.pipeline import backfill as backfill_flow
 
-        summary = _crawl(lambda: backfill_flow(request, settings=settings))
+        summary = _crawl(lambda: backfill_flow(request), settings)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -151,7 +163,7 @@ def run(base_url: BaseUrl = None, data_dir: DataDir = None, crawl_delay: CrawlDe
                              task_runner=task_runner)
         from statenotes.flows.pipeline import nightly
 
-        summary = _crawl(lambda: nightly(settings=settings))
+        summary = _crawl(nightly, settings)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -165,7 +177,7 @@ def reprocess(data_dir: DataDir = None, task_runner: TaskRunnerOption = None, ve
         settings = _settings(data_dir=data_dir, task_runner=task_runner)
         from statenotes.flows.pipeline import reprocess as reprocess_flow
 
-        summary = _run_with_progress(lambda: reprocess_flow(settings=settings))
+        summary = _run_with_progress(reprocess_flow, settings)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -185,7 +197,8 @@ def serve(
         settings = _settings(data_dir=data_dir)
         if data_dir is not None:  # the run processes read settings from the environment
             os.environ["STATENOTES_DATA_DIR"] = str(data_dir)
-        serve_deployments(settings, limit=limit, announce=lambda text: out.print(text, highlight=False))
+        serve_deployments(settings, limit=limit,
+                          announce=lambda text: out.print(text, highlight=False, markup=False))
     except StatenotesError as exc:
         _fail(exc)
 
@@ -231,7 +244,7 @@ def report(
         path = write_report(settings.db_path, output or settings.data_dir / "report.html")
     except StatenotesError as exc:
         _fail(exc)
-    out.print(f"Report: {path.as_uri()}", highlight=False)
+    out.print(f"Report: {path.as_uri()}", highlight=False, markup=False)
 
 
 QUARANTINE_SQL = """select url, stage, reason, attempts, last_seen_at as last_seen
@@ -245,6 +258,7 @@ def quarantine(
 ) -> None:
     """Pages that failed (to download or to parse) and have not loaded since; the next runs retry them."""
     from statenotes.flows import sql as analyst
+    from statenotes.flows.markup import plain_table
 
     try:
         with analyst.connect(_settings(data_dir=data_dir).db_path) as con:
@@ -255,8 +269,8 @@ def quarantine(
         print(analyst.as_json(result))
     elif not result.rows:
         out.print("nothing is quarantined")
-    else:
-        out.print(analyst.as_table(result))
+    else:  # URLs and reasons from the web: literal text, never rich markup
+        out.print(plain_table(result.columns, result.rows, caption=f"{len(result.rows)} row(s)"))
 
 
 @app.command()
@@ -270,7 +284,7 @@ def docs(output: Annotated[Optional[Path], typer.Option(help="Markdown file to w
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
-        out.print(f"wrote {output}", highlight=False)
+        out.print(f"wrote {output}", highlight=False, markup=False)
 
 
 @app.command()
@@ -368,7 +382,7 @@ def demo(data_dir: DataDir = None, verbose: Verbose = False) -> None:
             settings = _settings(base_url=site.base_url, data_dir=data_dir, crawl_delay_s=0.0,
                                  requests_per_minute=0)
             request = _backfill_request(DEMO_START, datetime.now(UTC).date(), None)
-            summary = _crawl(lambda: backfill_flow(request, settings=settings))
+            summary = _crawl(lambda: backfill_flow(request), settings)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)

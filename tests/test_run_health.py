@@ -19,7 +19,7 @@ from statenotes.flows.cli import app
 from statenotes.flows.health import RunFailed, fallback_jump, quarantine_failure
 from statenotes.flows.parameters import BackfillRequest
 from statenotes.flows.pipeline import backfill, nightly, nightly_window
-from statenotes.flows.settings import load_settings
+from statenotes.flows.settings import load_settings, run_with
 from statenotes.mirror import faults as kinds
 from statenotes.mirror.faults import FOREVER, FaultPlan, exactly
 from statenotes.mirror.server import MirrorServer
@@ -80,10 +80,10 @@ def test_a_bot_wall_fails_the_backfill_with_one_line_loads_nothing_and_the_night
         flow_run = latest_flow_run("backfill")
         settings = settings_for(site, data_dir)
         with pytest.raises(RunFailed) as still_walled:  # the nightly fails the same way, and moves nothing
-            nightly(settings=settings)
+            run_with(settings, nightly)
         site.faults = FaultPlan.none()
         site.clear_requests()
-        retried = nightly(settings=settings)
+        retried = run_with(settings, nightly)
         asked = {path for _, path, status in site.requests if status == 200}
 
     assert result.exit_code == 1, result.output
@@ -108,8 +108,8 @@ def test_a_failed_backfill_loads_nothing_and_leaves_the_quarantine_to_show(tmp_p
         site.faults = walled(site, kinds.BOT_WALL)
         settings = settings_for(site, tmp_path)
         with pytest.raises(RunFailed) as failed:
-            backfill(EVERYTHING, settings=settings)
-        state = backfill(EVERYTHING, settings=settings, return_state=True)
+            run_with(settings, backfill, EVERYTHING)
+        state = run_with(settings, backfill, EVERYTHING, return_state=True)
     summary = failed.value.summary
     assert (summary.new, summary.updated, len(summary.quarantined)) == (0, 0, NOTES)
     assert state.is_failed() and state.message == LINE[kinds.BOT_WALL] and "\n" not in state.message
@@ -127,7 +127,7 @@ def test_a_half_broken_site_commits_the_good_pages_and_completes(tmp_path):
               zip(load_sample_notes()[:5], ["no_body", "empty_body", "soft404", "botwall", "unknown_layout"])}
     with MirrorServer(bad_pages=broken) as site:
         settings = settings_for(site, tmp_path, rest_fallback=False)
-        summary = backfill(EVERYTHING, settings=settings)
+        summary = run_with(settings, backfill, EVERYTHING)
     assert summary.new == NOTES - len(broken) and not summary.failure
     assert sorted(urlsplit(url).path for url, _, _ in summary.quarantined) == sorted(broken)
     assert summary.layouts == {"wordpress": NOTES - len(broken)} and summary.sources == {"page": NOTES - len(broken)}
@@ -144,10 +144,10 @@ def test_the_rest_fallback_recovers_a_page_whose_markup_is_broken(tmp_path, seed
 
     with MirrorServer(bad_pages={SEED_PATH: "no_body"}) as site:
         settings = settings_for(site, tmp_path, rest_fallback=rest_fallback)
-        summary = backfill(EVERYTHING, settings=settings)
+        summary = run_with(settings, backfill, EVERYTHING)
         rest_asks = [path for _, path, _ in site.requests if path.startswith("/wp-json/")]
         site.clear_requests()
-        again = reprocess(settings=settings)
+        again = run_with(settings, reprocess)
         assert site.requests == []
     seed = query(settings.db_path, f"""select n.layout, n.content_source, list(p.text order by p.seq)
                                        from notes n join paragraphs p using (note_id, version)
@@ -174,6 +174,7 @@ def test_a_jump_in_fallback_layouts_is_flagged_in_the_artifact_and_the_runs_row(
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     from statenotes.flows import pages
+    from statenotes.flows.markup import escape_markdown
 
     real = pages.parse_fetched
 
@@ -184,16 +185,16 @@ def test_a_jump_in_fallback_layouts_is_flagged_in_the_artifact_and_the_runs_row(
 
     with MirrorServer() as site:
         settings = settings_for(site, tmp_path)
-        first = backfill(EVERYTHING, settings=settings)
+        first = run_with(settings, backfill, EVERYTHING)
         monkeypatch.setattr(pages, "parse_fetched", redesigned)
-        second = backfill(EVERYTHING, settings=settings)
+        second = run_with(settings, backfill, EVERYTHING)
     assert first.fallback_warning == ""
     assert second.layouts == {"generic": NOTES} and second.fallback_warning.startswith("100% of the run's notes")
     counts = json.loads(query(settings.db_path, "select counts from runs order by started_at desc limit 1")[0][0])
     assert counts["fallback_warning"] == second.fallback_warning
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["backfill-run-summary"])))
-    assert any(second.fallback_warning in (artifact.data or "") for artifact in found)
+    assert any(escape_markdown(second.fallback_warning) in (artifact.data or "") for artifact in found)
 
 
 # -- the rules, as pure functions ------------------------------------------------------------------
@@ -263,12 +264,12 @@ def test_notes_files_written_before_content_source_still_load(tmp_path):
 
     with MirrorServer() as site:
         settings = settings_for(site, tmp_path)
-        backfill(EVERYTHING, settings=settings)
+        run_with(settings, backfill, EVERYTHING)
         for old in (settings.lake_dir / "notes").rglob("*.parquet"):  # as an older version wrote them
             pq.write_table(pq.read_table(old).drop_columns(["content_source"]), old)
         seed = next(n for n in site.notes if n["url"].endswith(SEED_PATH))
         site.update_note(SEED_PATH, {**seed, "title": seed["title"] + " (edited)"})  # its partition is rewritten
-        again = backfill(EVERYTHING, settings=settings)
+        again = run_with(settings, backfill, EVERYTHING)
     assert (again.new, again.updated, again.unchanged) == (0, 1, NOTES - 1)
     rows = query(settings.db_path, "select url, version, content_source from notes order by url, version")
     assert len(rows) == NOTES + 1
