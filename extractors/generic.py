@@ -1,0 +1,511 @@
+"""The generic fallback of `parse_note`'s cascade: reads a release from what any well-made news page
+carries, for a page none of the known layouts recognises (a redesign). Pure function over a parsed
+page: `generic_note(soup, url) -> MediaNote`, or `ParseError` with the reason.
+
+Signals, never class names: JSON-LD (`NewsArticle`/`Article`/..., also inside `@graph`), OpenGraph
+and `article:*` meta, `<time datetime>`, the page's `<h1>`, and the body as the main text block of
+`<article>`/`<main>`, found by where the prose is (paragraphs long enough to be sentences), after
+dropping chrome (navigation, asides, footers, forms, hidden elements) and link-dense widgets (share
+bars, tag lists, related cards, breadcrumbs).
+
+It loads nothing it is unsure of: every field present in two places must agree (JSON-LD headline and
+`<h1>`, machine and printed dates, `articleSection` and the label near the title, ...), else the page
+is quarantined; a page without a title, a publication date or a real paragraph, or whose body holds
+page furniture ("Share this", a cookie notice), is quarantined as well.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, datetime
+
+from bs4 import BeautifulSoup
+from bs4.element import NavigableString, Tag
+
+from statenotes.extractors.body import body_blocks
+from statenotes.extractors.errors import ParseError
+from statenotes.extractors.fields import clean, parse_printed_date, parse_timestamp
+from statenotes.extractors.records import (
+    BLOCK_ORDERED_ITEM,
+    BLOCK_PARAGRAPH,
+    BLOCK_QUOTE,
+    BLOCK_UNORDERED_ITEM,
+    BodyBlock,
+    MediaNote,
+)
+from statenotes.extractors.selectors import (
+    ARTICLE_TYPE,
+    AUTHOR_META,
+    BLOCK_TAGS,
+    BODY_SHARE,
+    BOILERPLATE,
+    BOT_WALL_TITLE,
+    BYLINE_PREFIX,
+    CANONICAL_REL,
+    GENERIC_DROP_ROLES,
+    GENERIC_DROP_TAGS,
+    JSON_LD_TYPE,
+    LABEL_MAX_CHARS,
+    LAYOUT_GENERIC,
+    LINE_BLOCK_TAGS,
+    LINK_DENSE_MAX_CHARS,
+    LINK_DENSE_SHARE,
+    MODIFIED_META,
+    NOT_FOUND_TITLE,
+    OFFICE_NAME,
+    OG_SITE_NAME,
+    OG_TITLE,
+    OG_TYPE,
+    OG_URL,
+    PROSE_MIN_CHARS,
+    PROSE_MIN_WORDS,
+    PUBLISHED_META,
+    SECOND_ARTICLE_SHARE,
+    SECTION_META,
+    TAG_META,
+    TYPE_MAX_WORDS,
+)
+
+log = logging.getLogger(__name__)
+
+NOT_RECOGNISED = "unknown layout: no release title"
+PROSE_TAGS = LINE_BLOCK_TAGS | {"blockquote", "div", "section"}
+PROSE_BLOCK_KINDS = frozenset({BLOCK_PARAGRAPH, BLOCK_QUOTE, BLOCK_ORDERED_ITEM, BLOCK_UNORDERED_ITEM})
+NOT_A_CONTAINER = frozenset({"blockquote", "ol", "ul", "li", "dl", "table", "tbody", "thead", "tr", "td", "th", "figure",
+                             "p"})
+LINK_ONLY_SHARE = 0.95
+TITLE_SEPARATORS = (" - ", " – ", " — ", " | ")
+
+
+class _Rejected(Exception):
+    """The page looks like an article but fails a check: becomes a ParseError with the url."""
+
+
+# --- Head signals: JSON-LD and meta -----------------------------------------------------------------
+
+def _types(node: dict) -> list[str]:
+    kind = node.get("@type")
+    return [kind] if isinstance(kind, str) else [k for k in kind or () if isinstance(k, str)]
+
+
+def _json_ld_nodes(soup: BeautifulSoup) -> list[dict]:
+    nodes: list[dict] = []
+
+    def add(value) -> None:
+        if isinstance(value, list):
+            for item in value:
+                add(item)
+        elif isinstance(value, dict):
+            if "@graph" in value:
+                add(value["@graph"])
+            if "@type" in value:
+                nodes.append(value)
+
+    for script in soup.find_all("script", type=JSON_LD_TYPE):
+        try:
+            add(json.loads(script.string or ""))
+        except ValueError:
+            log.debug("unreadable JSON-LD block")
+    return nodes
+
+
+def _article_node(nodes: list[dict]) -> dict | None:
+    articles = [n for n in nodes if any(ARTICLE_TYPE.search(t) for t in _types(n))]
+    headlines = {clean(str(n.get("headline") or n.get("name") or "")) for n in articles}
+    if len(headlines) > 1:
+        raise _Rejected("JSON-LD describes several articles")
+    return articles[0] if articles else None
+
+
+def _names(value, by_id: dict[str, dict]) -> list[str]:
+    """Names of a JSON-LD author / publisher value: a string, a node, an @id reference, a list."""
+    if isinstance(value, list):
+        return [name for item in value for name in _names(item, by_id)]
+    if isinstance(value, str):
+        return [clean(value)] if clean(value) else []
+    if isinstance(value, dict):
+        node = by_id.get(value.get("@id"), value) if "name" not in value else value
+        name = node.get("name")
+        return [clean(name)] if isinstance(name, str) and clean(name) else []
+    return []
+
+
+def _text_list(value) -> list[str]:
+    if isinstance(value, str):
+        return [clean(part) for part in value.split(",") if clean(part)]
+    if isinstance(value, list):
+        return [clean(item) for item in value if isinstance(item, str) and clean(item)]
+    return []
+
+
+class _Head:
+    """What the page declares about itself in `<head>` (and JSON-LD anywhere)."""
+
+    def __init__(self, soup: BeautifulSoup):
+        self.metas: dict[str, list[str]] = {}
+        for tag in soup.find_all("meta"):
+            key = tag.get("property") or tag.get("name") or tag.get("itemprop")
+            content = tag.get("content")
+            if key and content and clean(content):
+                self.metas.setdefault(key.strip().lower(), []).append(clean(content))
+        nodes = _json_ld_nodes(soup)
+        self.by_id = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
+        self.article = _article_node(nodes)
+        self.canonical = None
+        for link in soup.find_all("link", href=True):
+            if CANONICAL_REL in (link.get("rel") or ()) and link["href"].strip():
+                self.canonical = link["href"].strip()
+                break
+        self.canonical = self.canonical or self.meta(OG_URL)
+
+    def meta(self, *keys: str) -> str | None:
+        for key in keys:
+            if self.metas.get(key):
+                return self.metas[key][0]
+        return None
+
+    def article_field(self, key: str):
+        return self.article.get(key) if self.article else None
+
+    @property
+    def is_article(self) -> bool:
+        og_type = (self.meta(OG_TYPE) or "").lower()
+        return self.article is not None or og_type == "article" or self.meta(*PUBLISHED_META) is not None
+
+
+# --- The page body: chrome out, then where the prose is -------------------------------------------
+
+def _drop_chrome(root: Tag) -> None:
+    doomed = [tag for tag in root.find_all(True)
+              if tag.name in GENERIC_DROP_TAGS
+              or (tag.get("role") or "").strip().lower() in GENERIC_DROP_ROLES
+              or tag.has_attr("hidden") or (tag.get("aria-hidden") or "").strip().lower() == "true"]
+    for tag in doomed:
+        if not tag.decomposed:
+            tag.decompose()
+
+
+def _link_share(tag: Tag) -> tuple[int, float]:
+    text = clean(tag.get_text(" "))
+    links = tag.find_all("a")
+    linked = sum(len(clean(a.get_text(" "))) for a in links)
+    return len(links), (linked / len(text) if text else 1.0)
+
+
+def _drop_link_dense(root: Tag, keep: Tag | None) -> None:
+    """Share bars, tag lists, groups of related cards, breadcrumbs: short containers of several links."""
+    for tag in list(root.find_all(("div", "section", "ul", "ol", "p", "header", "dl", "span"))):
+        if tag.decomposed or (keep is not None and (tag is keep or keep in tag.parents or tag in keep.parents)):
+            continue
+        count, share = _link_share(tag)
+        if count >= 2 and share >= LINK_DENSE_SHARE and len(clean(tag.get_text(" "))) <= LINK_DENSE_MAX_CHARS:
+            tag.decompose()
+
+
+def _drop_link_only(container: Tag) -> None:
+    """In the text block, a paragraph that is one link and nothing else is an attachment or a
+    "read more", not release prose."""
+    for tag in list(container.find_all(("p", "div", "li"))):
+        if tag.decomposed or _has_block_child(tag):
+            continue
+        count, share = _link_share(tag)
+        if count and share >= LINK_ONLY_SHARE:
+            tag.decompose()
+
+
+def _has_block_child(tag: Tag) -> bool:
+    return any(isinstance(c, Tag) and c.name in BLOCK_TAGS for c in tag.children)
+
+
+def _is_prose(tag: Tag) -> bool:
+    if tag.name in ("div", "section", "blockquote") and _has_block_child(tag):
+        return False
+    text = clean(tag.get_text(" "))
+    if len(text) < PROSE_MIN_CHARS or len(text.split()) < PROSE_MIN_WORDS:
+        return False
+    return _link_share(tag)[1] < 0.5
+
+
+def _prose_blocks(root: Tag) -> list[Tag]:
+    """The outermost elements of `root` that hold a sentence or more of non-link text."""
+    found: list[Tag] = []
+    for tag in root.find_all(PROSE_TAGS):
+        if any(parent in found for parent in tag.parents):
+            continue
+        if tag.find_parent("h1") is None and _is_prose(tag):
+            found.append(tag)
+    return found
+
+
+def _weight(blocks: list[Tag]) -> int:
+    return sum(len(clean(b.get_text(" "))) for b in blocks)
+
+
+def _choose_root(soup: BeautifulSoup) -> tuple[Tag, str]:
+    body = soup.body or soup
+    articles = body.find_all("article")
+    if articles:
+        weighed = sorted(((_weight(_prose_blocks(a)), i, a) for i, a in enumerate(articles)), key=lambda x: (-x[0], x[1]))
+        best_weight, _, best = weighed[0]
+        if best_weight:
+            for weight, _, other in weighed[1:]:
+                nested = best in other.parents or other in best.parents
+                if not nested and weight >= SECOND_ARTICLE_SHARE * best_weight:
+                    raise _Rejected("several articles on one page")
+            return best, "article"
+    main = body.find("main") or body.find(attrs={"role": "main"})
+    if main is not None:
+        return main, "main"
+    return body, "body"
+
+
+def _body_container(root: Tag, prose: list[Tag]) -> Tag:
+    """The lowest element holding BODY_SHARE of the prose, by characters and by paragraphs (one long
+    paragraph is not the body), climbing from the heaviest paragraph."""
+    total = _weight(prose)
+    heaviest = max(prose, key=lambda b: len(clean(b.get_text(" "))))
+    node = heaviest.parent
+    while node is not None and node is not root:
+        if node.name in NOT_A_CONTAINER:  # a quotation or a list is part of a body, never all of it
+            node = node.parent
+            continue
+        inside = [b for b in prose if b is node or node in b.parents]
+        if _weight(inside) >= BODY_SHARE * total and len(inside) >= BODY_SHARE * len(prose):
+            while node is not root and len(node.find_all(True, recursive=False)) == 1 and not _own_text(node):
+                node = node.parent  # a wrapper around one paragraph; its siblings (a dateline) belong too
+            return node
+        node = node.parent
+    return root
+
+
+# --- Metadata near the title -------------------------------------------------------------------------
+
+def _label_lines(root: Tag, before: Tag, skip: Tag | None) -> list[Tag]:
+    """Short leaf elements of `root` before `before` in document order (outside `skip`, the <h1>)."""
+    lines: list[Tag] = []
+    for tag in root.find_all(True):
+        if tag is before:
+            break
+        if before in tag.parents or tag in before.parents:
+            continue
+        if skip is not None and (tag is skip or skip in tag.parents):
+            continue
+        if tag.name not in ("time", "address") and not _own_text(tag):
+            continue
+        text = clean(tag.get_text(" "))
+        if 0 < len(text) <= LABEL_MAX_CHARS and not (lines and lines[-1] in tag.parents):
+            lines.append(tag)
+    return lines
+
+
+def _own_text(tag: Tag) -> bool:
+    """Text directly in the element: a label, not a box of labels."""
+    return any(isinstance(c, NavigableString) and clean(str(c)) for c in tag.children)
+
+
+def _printed_date(text: str) -> date | None:
+    return parse_printed_date(BYLINE_PREFIX.sub("", text))
+
+
+def _iso_date(value: str | None) -> date | None:
+    """The calendar date an ISO 8601 value is written in (its own offset: what the page shows)."""
+    if not value:
+        return None
+    stamp = parse_timestamp(value)
+    if stamp is not None:
+        return stamp.date()
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+def _agreed(what: str, values: list) -> object | None:
+    """The one value all signals give, None when there is none; _Rejected when they disagree."""
+    distinct = list(dict.fromkeys(v for v in values if v))
+    if len(distinct) > 1:
+        raise _Rejected(f"{what} signals disagree: " + " / ".join(map(str, distinct[:3])))
+    return distinct[0] if distinct else None
+
+
+def _fold(text: str) -> str:
+    return clean(text).casefold().replace("’", "'")
+
+
+def _without_site_name(title: str | None, site_name: str | None) -> str | None:
+    if not title:
+        return None
+    for separator in TITLE_SEPARATORS:
+        head, sep, tail = title.rpartition(separator)
+        if sep and head and site_name and _fold(tail) == _fold(site_name):
+            return head.strip()
+    return title
+
+
+def _title(head: _Head, h1: Tag | None) -> str:
+    printed = clean(h1.get_text(" ")) if h1 is not None else None
+    headline = head.article_field("headline") or head.article_field("name")
+    headline = clean(headline) if isinstance(headline, str) else None
+    og = head.meta(OG_TITLE)
+    if printed:
+        if headline and _fold(headline) != _fold(printed):
+            raise _Rejected(f"title signals disagree: <h1> {printed!r} / JSON-LD headline {headline!r}")
+        if og and not headline and _fold(_without_site_name(og, head.meta(OG_SITE_NAME)) or "") != _fold(printed) \
+                and not any(_fold(og).startswith(_fold(printed) + sep.strip().casefold()) or
+                            _fold(og).startswith(_fold(printed + sep)) for sep in TITLE_SEPARATORS):
+            raise _Rejected(f"title signals disagree: <h1> {printed!r} / og:title {og!r}")
+        return printed
+    title = headline or _without_site_name(og, head.meta(OG_SITE_NAME))
+    if not title:
+        raise _Rejected("no title")
+    return title
+
+
+def _office_and_type(head: _Head, labels: list[Tag], title: str) -> tuple[str | None, str | None]:
+    publisher = set(map(_fold, _names(head.article_field("publisher"), head.by_id)))
+    publisher |= {_fold(head.meta(OG_SITE_NAME) or "")}
+    authors = [n for n in _names(head.article_field("author"), head.by_id) if _fold(n) not in publisher]
+    offices = authors[:1] + [m for m in head.metas.get(AUTHOR_META, [])[:1] if _fold(m) not in publisher]
+    kinds = _text_list(head.article_field("articleSection"))[:1] + [m for k in SECTION_META for m in head.metas.get(k, [])[:1]]
+    visible_type = None
+    for tag in labels:
+        text = clean(tag.get_text(" "))
+        if tag.name == "time" or _printed_date(text) or _fold(text) == _fold(title):
+            continue
+        authored = (tag.name == "address" or "author" in (tag.get("rel") or ()) or tag.get("itemprop") == "author"
+                    or BYLINE_PREFIX.match(text))
+        if authored or OFFICE_NAME.match(text):
+            offices.append(BYLINE_PREFIX.sub("", text))
+        elif visible_type is None and len(text.split()) <= TYPE_MAX_WORDS and not any(ch.isdigit() for ch in text) \
+                and not any(p in text for p in ".:;!?"):
+            visible_type = text
+    kinds += [visible_type] if visible_type else []
+    folded_offices = {_fold(o): o for o in offices}
+    folded_kinds = {_fold(k): k for k in kinds}
+    office = _agreed("office", list(folded_offices))
+    kind = _agreed("release type", list(folded_kinds))
+    return (folded_offices[office] if office else None), (folded_kinds[kind] if kind else None)
+
+
+def _published(head: _Head, labels: list[Tag]) -> date:
+    machine = [_iso_date(head.article_field("datePublished")), *(_iso_date(head.meta(k)) for k in PUBLISHED_META)]
+    printed = []
+    for tag in labels:
+        if tag.name == "time":
+            machine.append(_iso_date(tag.get("datetime")))
+            printed.append(_printed_date(clean(tag.get_text(" "))))
+        else:
+            printed.append(_printed_date(clean(tag.get_text(" "))))
+    # Printed dates in the header are the page's own; a time element's datetime attribute and the
+    # head's metadata must say the same day, or the page is not loaded.
+    found = _agreed("publication date", [*machine, *printed])
+    if found is None:
+        raise _Rejected("no publication date")
+    return found
+
+
+def _modified(head: _Head) -> datetime | None:
+    values = [parse_timestamp(head.article_field("dateModified")) if isinstance(head.article_field("dateModified"), str)
+              else None, *(parse_timestamp(head.meta(k)) for k in MODIFIED_META)]
+    distinct = {v for v in values if v is not None}
+    return distinct.pop() if len(distinct) == 1 else None  # missing rather than maybe wrong
+
+
+# --- Validation -----------------------------------------------------------------------------------------
+
+def _strip_leading_metadata(blocks: list[BodyBlock], known: set[str], published: date) -> list[BodyBlock]:
+    """A flat page prints the title's metadata (type, office, date) at the top of the text block."""
+    while blocks:
+        text = clean(" ".join(blocks[0].lines))
+        printed = _printed_date(text) if len(blocks[0].lines) == 1 else None
+        if printed is not None and printed != published:
+            raise _Rejected(f"publication date signals disagree: {published} / {printed}")
+        if _fold(BYLINE_PREFIX.sub("", text)) in known or printed is not None:
+            blocks = blocks[1:]
+            continue
+        break
+    return blocks
+
+
+def _check_body(blocks: list[BodyBlock]) -> None:
+    for block in blocks:
+        text = clean(" ".join(block.lines))
+        match = BOILERPLATE.search(text)
+        if match:
+            raise _Rejected(f"page furniture in the body: {match.group(0)[:40]!r}")
+    if not any(block.kind in PROSE_BLOCK_KINDS and len(clean(" ".join(block.lines)).split()) >= PROSE_MIN_WORDS
+               for block in blocks):
+        raise _Rejected("no body paragraph")
+
+
+def _not_a_release(soup: BeautifulSoup, title: str | None) -> None:
+    shown = [clean(t.get_text(" ")) for t in soup.find_all(("title", "h1"), limit=4)] + ([title] if title else [])
+    for text in shown:
+        match = BOT_WALL_TITLE.search(text)
+        if match:
+            raise _Rejected(f"bot wall: '{match.group(0)}' page")
+        if NOT_FOUND_TITLE.search(text):
+            raise _Rejected("page not found (404 page served with 200)")
+
+
+# --- The stage ----------------------------------------------------------------------------------------
+
+def generic_note(soup: BeautifulSoup, url: str) -> MediaNote:
+    """Read the whole page `soup` (it is changed: chrome is removed) as a release, or ParseError.
+
+    Engages only on a page that says it is an article (JSON-LD article node, og:type article,
+    `article:published_time`, or an `<article>` element); any other page keeps the cascade's
+    "unknown layout" reason. Rejections say "generic fallback: <reason>".
+    """
+    try:
+        head = _Head(soup)
+    except _Rejected as rejected:
+        raise ParseError(f"generic fallback: {rejected}", url) from None
+    if not head.is_article and (soup.body or soup).find("article") is None:
+        raise ParseError(NOT_RECOGNISED, url)
+    try:
+        return _read(soup, head, url)
+    except _Rejected as rejected:
+        raise ParseError(f"generic fallback: {rejected}", url) from None
+
+
+def _read(soup: BeautifulSoup, head: _Head, url: str) -> MediaNote:
+    _not_a_release(soup, None)
+    _drop_chrome(soup.body or soup)
+    root, root_kind = _choose_root(soup)
+    h1 = root.find("h1") or ((soup.body or soup).find("h1") if len((soup.body or soup).find_all("h1")) == 1 else None)
+    _drop_link_dense(root, h1)
+    prose = _prose_blocks(root)
+    if not prose:
+        raise _Rejected("no body paragraph")
+    container = _body_container(root, prose)
+    title = _title(head, h1)
+    _not_a_release(soup, title)
+    flat = h1 is not None and (h1 is container or container in h1.parents or h1 in container.parents)
+    labels = _label_lines(root, container, h1) if not flat else []
+    office, release_type = _office_and_type(head, labels, title)
+    published = _published(head, labels)
+    if flat:  # the h1 shares the text block: the body is what follows the h1's branch
+        branch = next(p for p in [h1, *h1.parents] if p.parent is container)
+        for sibling in list(branch.find_previous_siblings()):
+            sibling.decompose()
+        branch.decompose()
+    _drop_link_only(container)
+    blocks = body_blocks(container)
+    known = {_fold(v) for v in (title, office, release_type) if v}
+    blocks = _strip_leading_metadata(blocks, known, published)
+    _check_body(blocks)
+    source = "jsonld" if head.article is not None else "opengraph" if head.is_article else "html"
+    return MediaNote(
+        url=url,
+        layout=f"{LAYOUT_GENERIC}:{source}+{root_kind}",
+        title=title,
+        release_type=release_type,
+        office=office,
+        published_date=published,
+        modified_at=_modified(head),
+        tags=list(dict.fromkeys(head.metas.get(TAG_META, []) + _text_list(head.article_field("keywords")))),
+        blocks=blocks,
+        canonical_url=head.canonical,
+    )
