@@ -35,6 +35,7 @@ from statenotes.extractors.records import (
     MediaNote,
 )
 from statenotes.extractors.selectors import (
+    ARTICLE_ITEMTYPE,
     ARTICLE_TYPE,
     AUTHOR_META,
     BLOCK_TAGS,
@@ -75,6 +76,7 @@ PROSE_BLOCK_KINDS = frozenset({BLOCK_PARAGRAPH, BLOCK_QUOTE, BLOCK_ORDERED_ITEM,
 NOT_A_CONTAINER = frozenset({"blockquote", "ol", "ul", "li", "dl", "table", "tbody", "thead", "tr", "td", "th", "figure",
                              "p"})
 LINK_ONLY_SHARE = 0.95
+FIELD_NAME_TAGS = frozenset({"dt", "th"})
 TITLE_SEPARATORS = (" - ", " – ", " — ", " | ")
 
 
@@ -233,8 +235,8 @@ def _prose_blocks(root: Tag) -> list[Tag]:
     for tag in root.find_all(PROSE_TAGS):
         if any(parent in found for parent in tag.parents):
             continue
-        if tag.find_parent("h1") is None and _is_prose(tag):
-            found.append(tag)
+        if tag.find_parent("h1") is None and _is_prose(tag) and not BOILERPLATE.search(clean(tag.get_text(" "))):
+            found.append(tag)  # a cookie notice is a sentence too, but never where the body is
     return found
 
 
@@ -245,6 +247,9 @@ def _weight(blocks: list[Tag]) -> int:
 def _choose_root(soup: BeautifulSoup) -> tuple[Tag, str]:
     body = soup.body or soup
     articles = body.find_all("article")
+    kind = "article"
+    if not articles:  # microdata marks the article on any element
+        articles, kind = body.find_all(itemtype=ARTICLE_ITEMTYPE), "microdata"
     if articles:
         weighed = sorted(((_weight(_prose_blocks(a)), i, a) for i, a in enumerate(articles)), key=lambda x: (-x[0], x[1]))
         best_weight, _, best = weighed[0]
@@ -253,7 +258,7 @@ def _choose_root(soup: BeautifulSoup) -> tuple[Tag, str]:
                 nested = best in other.parents or other in best.parents
                 if not nested and weight >= SECOND_ARTICLE_SHARE * best_weight:
                     raise _Rejected("several articles on one page")
-            return best, "article"
+            return best, kind
     main = body.find("main") or body.find(attrs={"role": "main"})
     if main is not None:
         return main, "main"
@@ -294,14 +299,18 @@ def _label_lines(root: Tag, before: Tag, skip: Tag | None) -> list[Tag]:
         if tag.name not in ("time", "address") and not _own_text(tag):
             continue
         text = clean(tag.get_text(" "))
+        if tag.name in FIELD_NAME_TAGS or text.endswith(":"):
+            continue  # "Type:", <dt>Office</dt>: the name of a field, not its value
         if 0 < len(text) <= LABEL_MAX_CHARS and not (lines and lines[-1] in tag.parents):
             lines.append(tag)
     return lines
 
 
 def _own_text(tag: Tag) -> bool:
-    """Text directly in the element: a label, not a box of labels."""
-    return any(isinstance(c, NavigableString) and clean(str(c)) for c in tag.children)
+    """Text directly in the element: a label, not a box of labels ("By <a>…</a> · <time>…</time>"
+    is a box: "By" and separators are not text of their own)."""
+    return any(isinstance(c, NavigableString) and any(ch.isalnum() for ch in BYLINE_PREFIX.sub("", clean(str(c)) + " "))
+               for c in tag.children)
 
 
 def _printed_date(text: str) -> date | None:
@@ -368,19 +377,25 @@ def _office_and_type(head: _Head, labels: list[Tag], title: str) -> tuple[str | 
     authors = [n for n in _names(head.article_field("author"), head.by_id) if _fold(n) not in publisher]
     offices = authors[:1] + [m for m in head.metas.get(AUTHOR_META, [])[:1] if _fold(m) not in publisher]
     kinds = _text_list(head.article_field("articleSection"))[:1] + [m for k in SECTION_META for m in head.metas.get(k, [])[:1]]
-    visible_type = None
+    kinds += [clean(t.get_text(" ")) for t in labels if t.get("itemprop") == "articleSection"][:1]
+    shown: list[str] = []  # short labels near the title that are not a date, the title or the office
     for tag in labels:
         text = clean(tag.get_text(" "))
         if tag.name == "time" or _printed_date(text) or _fold(text) == _fold(title):
             continue
         authored = (tag.name == "address" or "author" in (tag.get("rel") or ()) or tag.get("itemprop") == "author"
-                    or BYLINE_PREFIX.match(text))
-        if authored or OFFICE_NAME.match(text):
+                    or BYLINE_PREFIX.match(text) or BYLINE_PREFIX.match(clean(tag.parent.get_text(" ")) if tag.parent else ""))
+        if authored or (OFFICE_NAME.match(text) and len(text.split()) > 1):
             offices.append(BYLINE_PREFIX.sub("", text))
-        elif visible_type is None and len(text.split()) <= TYPE_MAX_WORDS and not any(ch.isdigit() for ch in text) \
+        elif len(text.split()) <= TYPE_MAX_WORDS and not any(ch.isdigit() for ch in text) \
                 and not any(p in text for p in ".:;!?"):
-            visible_type = text
-    kinds += [visible_type] if visible_type else []
+            shown.append(text)
+    # The type a label shows is taken when it is the only candidate; with a declared type, the
+    # declared one must be among the labels shown (a kicker saying something else: quarantine).
+    if kinds and shown and _fold(kinds[0]) not in map(_fold, shown):
+        raise _Rejected(f"release type signals disagree: {kinds[0]} / {' / '.join(shown[:2])}")
+    if not kinds and len(shown) == 1:
+        kinds.append(shown[0])
     folded_offices = {_fold(o): o for o in offices}
     folded_kinds = {_fold(k): k for k in kinds}
     office = _agreed("office", list(folded_offices))
@@ -462,7 +477,8 @@ def generic_note(soup: BeautifulSoup, url: str) -> MediaNote:
         head = _Head(soup)
     except _Rejected as rejected:
         raise ParseError(f"generic fallback: {rejected}", url) from None
-    if not head.is_article and (soup.body or soup).find("article") is None:
+    page = soup.body or soup
+    if not head.is_article and page.find("article") is None and page.find(itemtype=ARTICLE_ITEMTYPE) is None:
         raise ParseError(NOT_RECOGNISED, url)
     try:
         return _read(soup, head, url)
@@ -496,10 +512,11 @@ def _read(soup: BeautifulSoup, head: _Head, url: str) -> MediaNote:
     known = {_fold(v) for v in (title, office, release_type) if v}
     blocks = _strip_leading_metadata(blocks, known, published)
     _check_body(blocks)
-    source = "jsonld" if head.article is not None else "opengraph" if head.is_article else "html"
+    source = "jsonld" if head.article is not None else "microdata" if root_kind == "microdata" \
+        else "opengraph" if head.is_article else "html"
     return MediaNote(
         url=url,
-        layout=f"{LAYOUT_GENERIC}:{source}+{root_kind}",
+        layout=f"{LAYOUT_GENERIC}:{source}+{'article' if root_kind == 'microdata' else root_kind}",
         title=title,
         release_type=release_type,
         office=office,

@@ -120,6 +120,7 @@ WINDOWS_1252_ALIASES = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1"
 LAYOUT_GENERIC = "generic"  # recorded as "generic:<metadata source>+<body root>", e.g. "generic:jsonld+article"
 # schema.org types that describe one article (NewsArticle, ReportageNewsArticle, BlogPosting, ...).
 ARTICLE_TYPE = re.compile(r"(?:Article|BlogPosting|Report)$")
+ARTICLE_ITEMTYPE = re.compile(r"schema\.org/\w*(?:Article|BlogPosting|Report)$")  # microdata itemtype
 JSON_LD_TYPE = "application/ld+json"
 OG_TYPE, OG_SITE_NAME, OG_URL = "og:type", "og:site_name", "og:url"
 PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished")

@@ -14,6 +14,13 @@ kicker or byline. The body is the note's usual body markup (`mirror.body`) witho
   a share bar, a newsletter box, tags and related cards around the story.
 - "opengraph": no JSON-LD and no `<article>`: `<main>` with nested `<div>`s, the facts in
   OpenGraph and `article:*` meta and in plain `<div>`/`<span>` labels, a date without `<time>`.
+- "portal": microdata (`itemtype` NewsArticle, `itemprop`s), the facts in a `<dl>`, no `<main>`,
+  no `<article>`, no og:type; a cookie bar, a tools row, "See also" links, "Last updated".
+- "blog": a headless-CMS post: JSON-LD with a list `@type` and UTC times, a linked category
+  kicker, a "By ... · date" byline, a figure, share and tag rows, post navigation, comments.
+
+The fallback was written and tuned on "semantic" and "cards"; "opengraph", "portal" and "blog"
+measure it (portal and blog were written after the fallback was frozen).
 """
 
 from __future__ import annotations
@@ -26,8 +33,8 @@ from statenotes.mirror.body import body_rng, choose_variant, format_long_date, r
 from statenotes.mirror.hosts import host_of, slug_of
 from statenotes.mirror.notes import country_tags, modified_at, page_url, published_at, published_date, site_base
 
-SEMANTIC, CARDS, OPENGRAPH = "semantic", "cards", "opengraph"
-REDESIGNS = (SEMANTIC, CARDS, OPENGRAPH)
+SEMANTIC, CARDS, OPENGRAPH, PORTAL, BLOG = "semantic", "cards", "opengraph", "portal", "blog"
+REDESIGNS = (SEMANTIC, CARDS, OPENGRAPH, PORTAL, BLOG)
 SITE_NAME = "U.S. Department of State"
 RELATED_COUNT = 3
 CLASS_ATTRIBUTE = re.compile(r'\s+class="[^"]*"')
@@ -221,7 +228,73 @@ def _opengraph(note: dict, base_url: str, body: str, related: list[dict]) -> str
     return _document(head, page)
 
 
-RENDERERS = {SEMANTIC: _semantic, CARDS: _cards, OPENGRAPH: _opengraph}
+# --- "portal": microdata, a definition list of facts, no OpenGraph type ---------------------------------
+
+def _portal(note: dict, base_url: str, body: str, related: list[dict]) -> str:
+    f = _facts(note, base_url)
+    head = (f'<title>{_e(f["title"])} | State Department</title>\n<meta name="twitter:card" content="summary">\n'
+            f'<meta name="twitter:title" content="{escape(f["title"])}">\n<meta property="og:title" content="{escape(f["title"])}">')
+    rows = [("Type", f'<span itemprop="articleSection">{_e(f["type"])}</span>' if f["type"] else ""),
+            ("Office", f'<span itemprop="author">{_e(f["office"])}</span>' if f["office"] else ""),
+            ("Date", f'<meta itemprop="datePublished" content="{f["published"][:10]}">{f["printed"]}')]
+    facts = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in rows if value)
+    also = "".join(f'<li><a href="{page_url(o, base_url)}">{_e(o["title"])}</a> ({format_long_date(published_date(o))})</li>'
+                   for o in related)
+    page = f"""<div id="cookie-bar"><span>{COOKIE_TEXT}</span> <a href="#">OK</a></div>
+<div id="wrapper"><div class="hdr"><a href="{base_url}/">State Department</a> | <a href="{base_url}/news/">News</a> | <a href="{base_url}/contact/">Contact</a></div>
+<div class="content-area">
+<div itemscope itemtype="https://schema.org/NewsArticle">
+<div class="pg-title"><h1 itemprop="headline">{_e(f["title"])}</h1></div>
+<dl class="facts">{facts}</dl>
+<div itemprop="articleBody">
+{body}
+</div>
+<div class="tools"><a href="#print">Print</a> <a href="mailto:?body={escape(f["url"])}">Email</a> <a href="#share">Share</a></div>
+<p class="updated">Last updated: {format_long_date(modified_at(note).date())}</p>
+</div>
+<div class="also"><h3>See also</h3><ul>{also}</ul></div>
+</div>
+<div class="ftr"><a href="{base_url}/privacy/">Privacy</a> | <a href="{base_url}/foia/">FOIA</a></div></div>"""
+    return _document(head, page)
+
+
+# --- "blog": a headless-CMS post: typed JSON-LD list, byline with a middle dot, figure, comments ---------
+
+def _blog(note: dict, base_url: str, body: str, related: list[dict]) -> str:
+    f = _facts(note, base_url)
+    utc = published_at(note).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ld = {"@context": "https://schema.org", "@type": ["Article", "NewsArticle"], "headline": f["title"],
+          "datePublished": utc, "dateModified": modified_at(note).strftime("%Y-%m-%dT%H:%M:%SZ"),
+          "author": [{"@type": "Organization", "name": f["office"]}] if f["office"] else [],
+          "publisher": {"@type": "Organization", "name": SITE_NAME}, "articleSection": f["type"] or None}
+    head = (f'<title>{_e(f["title"])}</title>\n<meta property="og:type" content="article">\n'
+            f'<meta property="og:title" content="{escape(f["title"])}">\n' + _json_ld({k: v for k, v in ld.items() if v}))
+    printed = published_date(note).strftime("%b %-d, %Y")
+    share = "".join(f'<a href="{escape(href)}">{label}</a> ' for label, href in _share_links(f["url"]))
+    tags = ", ".join(f'<a href="{base_url}/tag/{i}/">{_e(t)}</a>' for i, t in enumerate(f["tags"]))
+    kicker = f'<div class="post-meta-top"><a href="{base_url}/category/{i}/">{_e(f["type"])}</a></div>' \
+        if (i := f["type"].lower().replace(" ", "-")) else ""
+    by = f'By <a href="{base_url}/author/office/">{_e(f["office"])}</a> · ' if f["office"] else ""
+    nxt = "".join(f'<a class="post-nav" href="{page_url(o, base_url)}">{_e(o["title"])}</a>' for o in related[:2])
+    page = f"""<div id="root"><header class="site"><a href="{base_url}/">{SITE_NAME}</a><ul>{_nav(base_url)}</ul></header>
+<div class="page"><article class="post">
+{kicker}
+<h1>{_e(f["title"])}</h1>
+<div class="byline">{by}<time datetime="{utc}">{printed}</time></div>
+<figure><img src="{base_url}/seal.png" alt=""><figcaption>Photo: Department of State</figcaption></figure>
+<section class="post-body">
+{body}
+</section>
+<div class="post-share">Share this: {share}</div>
+<div class="post-tags">Tagged: {tags}</div>
+<div class="post-navs">{nxt}</div>
+</article>
+<section class="comments"><h3>Comments are closed.</h3></section>
+</div></div>"""
+    return _document(head, page)
+
+
+RENDERERS = {SEMANTIC: _semantic, CARDS: _cards, OPENGRAPH: _opengraph, PORTAL: _portal, BLOG: _blog}
 
 
 def render_redesigned_page(note: dict, base_url: str, redesign: str, body_variant=None, *,
