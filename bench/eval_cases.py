@@ -202,6 +202,9 @@ def paragraph_hits(rows, paragraphs) -> tuple[int, int, list[int]]:
 REDESIGN_FIELDS = ("title", "release_type", "office", "published_date", "dateline_place", "dateline_date")
 AGREEMENT_FIELDS = ("title", "release_type", "office", "published_date", "modified_at", "canonical_url",
                     "dateline_place", "dateline_date", "quoted_text")
+# Compared and reported, not in the agreement figure: the fallback reads tags from metadata only
+# (article:tag, JSON-LD keywords); today's pages print them as link pills, which it drops as widgets.
+REPORTED_FIELDS = ("tags",)
 
 
 def build_redesign_cases(variant_limit: int | None = None) -> list[Case]:
@@ -252,10 +255,11 @@ def compare_fallback(case: Case) -> dict:
     fallback_body = normalise_body(fallback.blocks)
     want, got = actual_fields(primary, primary_body), actual_fields(fallback, fallback_body)
     fields = {name: want[name] == got[name] for name in AGREEMENT_FIELDS}
+    reported = {name: want[name] == got[name] for name in REPORTED_FIELDS}
     paragraphs = [(p.label, p.kind, p.text) for p in primary_body.paragraphs]
     theirs = [(p.label, p.kind, p.text) for p in fallback_body.paragraphs]
     agreeing = sum(a == b for a, b in zip(paragraphs, theirs))
-    return {"declined": None, "fields": fields, "para_agree": agreeing, "para_total": max(len(paragraphs), len(theirs)),
+    return {"declined": None, "fields": fields, "reported": reported, "para_agree": agreeing, "para_total": max(len(paragraphs), len(theirs)),
             "differences": {name: (want[name], got[name]) for name, ok in fields.items() if not ok},
             "paragraph_diff": [(a, b) for a, b in zip(paragraphs, theirs) if a != b][:2]
             + ([("count", len(paragraphs), len(theirs))] if len(paragraphs) != len(theirs) else [])}

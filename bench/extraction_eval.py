@@ -35,6 +35,7 @@ from eval_cases import (  # noqa: E402
     EVAL_VARIANTS,
     HTML_TYPE,
     REDESIGN_FIELDS,
+    REPORTED_FIELDS,
     LAYOUTS,
     REST_LAYOUT,
     Case,
@@ -179,7 +180,7 @@ def evaluate_redesigns(variant_limit: int | None, show: int) -> dict:
         if (result["wrong"] or result["missing"] or result["para_misses"]) and shown < show:
             shown += 1
             print(f"REDESIGN MISS {case.layout} {case.note} variant {case.variant}: {result}", file=sys.stderr)
-    lines = ["", "(a) redesigned pages (tuned on: semantic, cards; measured on: opengraph)", "",
+    lines = ["", "(a) redesigned pages (fallback tuned on: semantic, cards; opengraph, portal, blog measure it: see bench/README.md)", "",
              "| redesign | pages | loaded | wrong fields | missing fields | paragraphs exact | pages exact | quarantine reasons |",
              "|---|---:|---:|---:|---:|---:|---:|---|"]
     total = defaultdict(int)
@@ -212,6 +213,7 @@ def evaluate_agreement(variant_limit: int | None, show: int) -> dict:
     cases = [c for c in build_cases(variant_limit) if c.layout != REST_LAYOUT] + _test_page_cases()
     rows: dict[str, dict] = defaultdict(lambda: defaultdict(int))
     causes: Counter = Counter()
+    per_field: dict[str, list[int]] = {name: [0, 0] for name in AGREEMENT_FIELDS + REPORTED_FIELDS}
     for case in cases:
         row, result = rows[case.layout], compare_fallback(case)
         row["pages"] += 1
@@ -219,6 +221,9 @@ def evaluate_agreement(variant_limit: int | None, show: int) -> dict:
             causes[f"{case.layout}: declined ({result['declined']})"] += 1
             continue
         row["read"] += 1
+        for name, ok in (result["fields"] | result["reported"]).items():
+            per_field[name][0] += ok
+            per_field[name][1] += 1
         row["field_agree"] += sum(result["fields"].values())
         row["field_total"] += len(result["fields"])
         row["para_agree"] += result["para_agree"]
@@ -245,7 +250,9 @@ def evaluate_agreement(variant_limit: int | None, show: int) -> dict:
     lines.append(f"| all | {total['pages']} | {total['read'] / total['pages']:.2%} "
                  f"| {total['field_agree'] / max(1, total['field_total']):.2%} "
                  f"| {total['para_agree'] / max(1, total['para_total']):.2%} | {total['pages_agree']} |")
-    lines += ["", f"fields compared: {', '.join(AGREEMENT_FIELDS)}", "disagreements by cause:"]
+    lines += ["", "per field, on the pages the fallback read: " + ", ".join(
+        f"{name} {hits / max(1, n):.1%}" + (" (reported only)" if name in REPORTED_FIELDS else "")
+        for name, (hits, n) in per_field.items()), "disagreements by cause:"]
     lines += [f"- {cause}: {count}" for cause, count in causes.most_common()] or ["- none"]
     print("\n".join(lines))
     read = [row for row in rows.values() if row["read"]]

@@ -381,8 +381,8 @@ def _office_and_type(head: _Head, labels: list[Tag], title: str) -> tuple[str | 
     shown: list[str] = []  # short labels near the title that are not a date, the title or the office
     for tag in labels:
         text = clean(tag.get_text(" "))
-        if tag.name == "time" or _printed_date(text) or _fold(text) == _fold(title):
-            continue
+        if tag.name == "time" or _printed_date(text) or _fold(text) == _fold(title) or BOILERPLATE.search(text):
+            continue  # "Share on X" near the title is a widget, not a label
         authored = (tag.name == "address" or "author" in (tag.get("rel") or ()) or tag.get("itemprop") == "author"
                     or BYLINE_PREFIX.match(text) or BYLINE_PREFIX.match(clean(tag.parent.get_text(" ")) if tag.parent else ""))
         if authored or (OFFICE_NAME.match(text) and len(text.split()) > 1):
