@@ -39,10 +39,11 @@ from statenotes.extractors.selectors import (
     ARTICLE_TYPE,
     AUTHOR_META,
     BLOCK_TAGS,
-    BODY_SHARE,
     BOILERPLATE,
     BOT_WALL_TITLE,
     BYLINE_PREFIX,
+    HEADING_TAGS,
+    PUBLISHED_PREFIX,
     CANONICAL_REL,
     GENERIC_DROP_ROLES,
     GENERIC_DROP_TAGS,
@@ -265,23 +266,35 @@ def _choose_root(soup: BeautifulSoup) -> tuple[Tag, str]:
     return body, "body"
 
 
-def _body_container(root: Tag, prose: list[Tag]) -> Tag:
-    """The lowest element holding BODY_SHARE of the prose, by characters and by paragraphs (one long
-    paragraph is not the body), climbing from the heaviest paragraph."""
-    total = _weight(prose)
-    heaviest = max(prose, key=lambda b: len(clean(b.get_text(" "))))
-    node = heaviest.parent
-    while node is not None and node is not root:
-        if node.name in NOT_A_CONTAINER:  # a quotation or a list is part of a body, never all of it
-            node = node.parent
-            continue
-        inside = [b for b in prose if b is node or node in b.parents]
-        if _weight(inside) >= BODY_SHARE * total and len(inside) >= BODY_SHARE * len(prose):
-            while node is not root and len(node.find_all(True, recursive=False)) == 1 and not _own_text(node):
-                node = node.parent  # a wrapper around one paragraph; its siblings (a dateline) belong too
-            return node
+def _is_wrapper(node: Tag) -> bool:
+    return len(node.find_all(True, recursive=False)) == 1 and not _own_text(node)
+
+
+def _text_box(block: Tag, root: Tag) -> Tag:
+    """The element a prose block is a paragraph of: its parent, through quotations, lists, tables
+    and wrappers around the block alone."""
+    node = block.parent
+    while node is not None and node is not root and (node.name in NOT_A_CONTAINER or _is_wrapper(node)):
         node = node.parent
-    return root
+    return node if node is not None else root
+
+
+def _body_container(root: Tag, prose: list[Tag]) -> Tag:
+    """The element whose own paragraphs hold the most prose (text density by paragraph structure).
+    Prose elsewhere in the article must repeat it (a summary, a teaser), else the page is ambiguous."""
+    weights: dict[int, list] = {}
+    for block in prose:
+        box = _text_box(block, root)
+        weights.setdefault(id(box), [box, 0])[1] += len(clean(block.get_text(" ")))
+    container = max(weights.values(), key=lambda entry: entry[1])[0]  # the first of equals, in document order
+    text = _fold(container.get_text(" "))
+    for block in prose:
+        if block is container or container in block.parents:
+            continue
+        repeated = _fold(block.get_text(" ")).rstrip("…. ")
+        if repeated not in text:
+            raise _Rejected(f"prose outside the text block: {clean(block.get_text(' '))[:40]!r}")
+    return container
 
 
 # --- Metadata near the title -------------------------------------------------------------------------
@@ -299,8 +312,8 @@ def _label_lines(root: Tag, before: Tag, skip: Tag | None) -> list[Tag]:
         if tag.name not in ("time", "address") and not _own_text(tag):
             continue
         text = clean(tag.get_text(" "))
-        if tag.name in FIELD_NAME_TAGS or text.endswith(":"):
-            continue  # "Type:", <dt>Office</dt>: the name of a field, not its value
+        if tag.name in FIELD_NAME_TAGS or tag.name in HEADING_TAGS or text.endswith(":"):
+            continue  # "Type:", <dt>Office</dt>, a section heading: names, not values
         if 0 < len(text) <= LABEL_MAX_CHARS and not (lines and lines[-1] in tag.parents):
             lines.append(tag)
     return lines
@@ -314,7 +327,7 @@ def _own_text(tag: Tag) -> bool:
 
 
 def _printed_date(text: str) -> date | None:
-    return parse_printed_date(BYLINE_PREFIX.sub("", text))
+    return parse_printed_date(PUBLISHED_PREFIX.sub("", BYLINE_PREFIX.sub("", text)))
 
 
 def _iso_date(value: str | None) -> date | None:

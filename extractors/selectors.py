@@ -140,7 +140,6 @@ LINK_DENSE_MAX_CHARS = 400
 # A prose paragraph: long enough to be a sentence.
 PROSE_MIN_CHARS = 40
 PROSE_MIN_WORDS = 6
-BODY_SHARE = 0.8  # the body container holds at least this share of the page's prose
 SECOND_ARTICLE_SHARE = 0.5  # a second <article> with this much of the first's prose: ambiguous page
 LABEL_MAX_CHARS = 80  # a metadata line (type, office, date) near the title
 TYPE_MAX_WORDS = 5
@@ -150,6 +149,8 @@ OFFICE_NAME = re.compile(
     r"|(?:(?:deputy|under|assistant)\s+)?secretary\b|(?:u\.s\.\s+)?(?:special\s+(?:envoy|representative)|ambassador)\b)",
     re.IGNORECASE)
 BYLINE_PREFIX = re.compile(r"^by\s+", re.IGNORECASE)
+# "Published March 21, 2019": the publication date with its label ("Updated ..." is another date).
+PUBLISHED_PREFIX = re.compile(r"^(?:published|posted|released|issued)(?:\s+on)?:?\s+", re.IGNORECASE)
 # Text that is page furniture, never release prose; a body holding any of it is not loaded.
 BOILERPLATE = re.compile(
     r"^(?:share(?:\s+(?:this|on\b.*))?|tweet|print(?:\s+this)?|email(?:\s+this)?|skip to (?:main )?content"

@@ -19,22 +19,29 @@ kicker or byline. The body is the note's usual body markup (`mirror.body`) witho
 - "blog": a headless-CMS post: JSON-LD with a list `@type` and UTC times, a linked category
   kicker, a "By ... · date" byline, a figure, share and tag rows, post navigation, comments.
 
-The fallback was written and tuned on "semantic" and "cards"; "opengraph", "portal" and "blog"
-measure it (portal and blog were written after the fallback was frozen).
+- "newsroom": the title in a hero above the `<article>` (a "Newsroom" kicker over it), the type
+  and office in spans split by "•", "Published <date>" in a paragraph, a summary box repeating
+  the lead before the text, JSON-LD in Washington time.
+
+The fallback was written and tuned on "semantic" and "cards"; "opengraph", "portal", "blog" and
+"newsroom" measure it (portal and blog were written after the fallback was first frozen, and
+showed two gaps that were then fixed; newsroom after those fixes: see bench/README.md).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from zoneinfo import ZoneInfo
 from html import escape
 
 from statenotes.mirror.body import body_rng, choose_variant, format_long_date, render_body
 from statenotes.mirror.hosts import host_of, slug_of
 from statenotes.mirror.notes import country_tags, modified_at, page_url, published_at, published_date, site_base
 
-SEMANTIC, CARDS, OPENGRAPH, PORTAL, BLOG = "semantic", "cards", "opengraph", "portal", "blog"
-REDESIGNS = (SEMANTIC, CARDS, OPENGRAPH, PORTAL, BLOG)
+SEMANTIC, CARDS, OPENGRAPH, PORTAL, BLOG, NEWSROOM = "semantic", "cards", "opengraph", "portal", "blog", "newsroom"
+REDESIGNS = (SEMANTIC, CARDS, OPENGRAPH, PORTAL, BLOG, NEWSROOM)
+WASHINGTON = ZoneInfo("America/New_York")
 SITE_NAME = "U.S. Department of State"
 RELATED_COUNT = 3
 CLASS_ATTRIBUTE = re.compile(r'\s+class="[^"]*"')
@@ -294,7 +301,42 @@ def _blog(note: dict, base_url: str, body: str, related: list[dict]) -> str:
     return _document(head, page)
 
 
-RENDERERS = {SEMANTIC: _semantic, CARDS: _cards, OPENGRAPH: _opengraph, PORTAL: _portal, BLOG: _blog}
+# --- "newsroom": title in a hero above the article, a summary box, Washington-time JSON-LD ------------
+
+def _newsroom(note: dict, base_url: str, body: str, related: list[dict]) -> str:
+    f = _facts(note, base_url)
+    local = published_at(note).astimezone(WASHINGTON).isoformat(timespec="seconds")
+    ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": f["title"], "datePublished": local,
+          "author": {"@type": "Organization", "name": f["office"]} if f["office"] else None,
+          "publisher": {"@type": "Organization", "name": SITE_NAME, "logo": {"@type": "ImageObject", "url": "/logo.png"}}}
+    head = (f'<title>{_e(f["title"])} – Newsroom – {SITE_NAME}</title>\n<meta property="og:type" content="article">\n'
+            f'<meta property="og:title" content="{escape(f["title"])}">\n' + _json_ld({k: v for k, v in ld.items() if v}))
+    lead = note["body_lines"][0] if note["body_lines"] else ""
+    summary = lead if len(lead) <= 160 else lead[:160].rsplit(" ", 1)[0] + "…"
+    facts = " <span>•</span> ".join(f"<span>{_e(v)}</span>" for v in (f["type"], f["office"]) if v)
+    latest = "".join(f'<li><a href="{page_url(o, base_url)}">{_e(o["title"])}</a><br><small>{format_long_date(published_date(o))}</small></li>'
+                     for o in related)
+    page = f"""<div class="site-top"><div class="logo"><a href="{base_url}/">{SITE_NAME}</a></div>
+<div class="links"><a href="{base_url}/newsroom/">Newsroom</a> <a href="{base_url}/about/">About</a> <a href="{base_url}/search/">Search</a></div></div>
+<div class="hero"><div class="hero__in"><div class="hero__kicker">Newsroom</div><h1>{_e(f["title"])}</h1></div></div>
+<div class="wrap">
+<article>
+<div class="meta">{facts}</div>
+<p class="pub">Published {f["printed"]}</p>
+<div class="summary"><h2>Summary</h2><p>{_e(summary)}</p></div>
+<div class="copy">
+{body}
+</div>
+<p class="share">Share: <a href="https://x.com/intent/post?url={escape(f["url"])}">X</a></p>
+</article>
+<div class="latest"><h2>Latest releases</h2><ul>{latest}</ul></div>
+</div>
+<div class="bottom"><p>{SITE_NAME} · 2201 C St NW, Washington, DC 20520</p></div>"""
+    return _document(head, page)
+
+
+RENDERERS = {SEMANTIC: _semantic, CARDS: _cards, OPENGRAPH: _opengraph, PORTAL: _portal, BLOG: _blog,
+             NEWSROOM: _newsroom}
 
 
 def render_redesigned_page(note: dict, base_url: str, redesign: str, body_variant=None, *,

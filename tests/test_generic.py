@@ -117,6 +117,21 @@ def test_a_related_card_article_does_not_count_as_a_second_article():
     assert note.published_date == date(2019, 3, 21)
 
 
+def test_a_summary_box_that_repeats_the_lead_is_not_a_paragraph():
+    summary = "<div><h2>Summary</h2><p>The Department of State has amended the designations of three…</p></div>"
+    html = page(ld=news_article(), article=f'<article><header><h1>Amended Designations</h1><time datetime="2019-03-21">'
+                                           f'March 21, 2019</time></header>{summary}<div>{BODY}</div></article>')
+    body = normalise_body(parse_note(html, URL).blocks)
+    assert [p.text[:30] for p in body.paragraphs] == ["The Department of State has am", "These actions notify the publi"]
+
+
+def test_prose_outside_the_text_block_makes_the_page_ambiguous():
+    other = "<div><p>An unrelated note about visa appointments at the embassy in Paris this week.</p></div>"
+    html = page(ld=news_article(), article=f'<article><header><h1>Amended Designations</h1><time datetime="2019-03-21">'
+                                           f'March 21, 2019</time></header>{other}<div>{BODY}</div></article>')
+    assert reason(html).startswith("generic fallback: prose outside the text block")
+
+
 def test_a_body_of_share_widgets_only_is_quarantined():
     widgets = '<p><a href="https://facebook.com/s">Facebook</a> <a href="https://x.com/s">X</a> <a href="mailto:">Email</a></p>'
     assert reason(page(ld=news_article(), body=widgets)) == "generic fallback: no body paragraph"
