@@ -179,6 +179,11 @@ class _Head:
 
 # --- The page body: chrome out, then where the prose is -------------------------------------------
 
+def _within(tag: Tag, ancestor: Tag) -> bool:
+    """`tag` is inside `ancestor` (by identity: a Tag's == compares markup, not elements)."""
+    return any(parent is ancestor for parent in tag.parents)
+
+
 def _drop_chrome(root: Tag) -> None:
     doomed = [tag for tag in root.find_all(True)
               if tag.name in GENERIC_DROP_TAGS
@@ -199,7 +204,7 @@ def _link_share(tag: Tag) -> tuple[int, float]:
 def _drop_link_dense(root: Tag, keep: Tag | None) -> None:
     """Share bars, tag lists, groups of related cards, breadcrumbs: short containers of several links."""
     for tag in list(root.find_all(("div", "section", "ul", "ol", "p", "header", "dl", "span"))):
-        if tag.decomposed or (keep is not None and (tag is keep or keep in tag.parents or tag in keep.parents)):
+        if tag.decomposed or (keep is not None and (tag is keep or _within(tag, keep) or _within(keep, tag))):
             continue
         count, share = _link_share(tag)
         if count >= 2 and share >= LINK_DENSE_SHARE and len(clean(tag.get_text(" "))) <= LINK_DENSE_MAX_CHARS:
@@ -233,11 +238,13 @@ def _is_prose(tag: Tag) -> bool:
 def _prose_blocks(root: Tag) -> list[Tag]:
     """The outermost elements of `root` that hold a sentence or more of non-link text."""
     found: list[Tag] = []
+    found_ids: set[int] = set()
     for tag in root.find_all(PROSE_TAGS):
-        if any(parent in found for parent in tag.parents):
+        if any(id(parent) in found_ids for parent in tag.parents):
             continue
         if tag.find_parent("h1") is None and _is_prose(tag) and not BOILERPLATE.search(clean(tag.get_text(" "))):
-            found.append(tag)  # a cookie notice is a sentence too, but never where the body is
+            found.append(tag)
+            found_ids.add(id(tag))  # a cookie notice is a sentence too, but never where the body is
     return found
 
 
@@ -256,7 +263,7 @@ def _choose_root(soup: BeautifulSoup) -> tuple[Tag, str]:
         best_weight, _, best = weighed[0]
         if best_weight:
             for weight, _, other in weighed[1:]:
-                nested = best in other.parents or other in best.parents
+                nested = _within(best, other) or _within(other, best)
                 if not nested and weight >= SECOND_ARTICLE_SHARE * best_weight:
                     raise _Rejected("several articles on one page")
             return best, kind
@@ -289,7 +296,7 @@ def _body_container(root: Tag, prose: list[Tag]) -> Tag:
     container = max(weights.values(), key=lambda entry: entry[1])[0]  # the first of equals, in document order
     text = _fold(container.get_text(" "))
     for block in prose:
-        if block is container or container in block.parents:
+        if block is container or _within(block, container):
             continue
         repeated = _fold(block.get_text(" ")).rstrip("…. ")
         if repeated not in text:
@@ -305,16 +312,16 @@ def _label_lines(root: Tag, before: Tag, skip: Tag | None) -> list[Tag]:
     for tag in root.find_all(True):
         if tag is before:
             break
-        if before in tag.parents or tag in before.parents:
+        if _within(before, tag) or _within(tag, before):
             continue
-        if skip is not None and (tag is skip or skip in tag.parents):
+        if skip is not None and (tag is skip or _within(tag, skip)):
             continue
         if tag.name not in ("time", "address") and not _own_text(tag):
             continue
         text = clean(tag.get_text(" "))
         if tag.name in FIELD_NAME_TAGS or tag.name in HEADING_TAGS or text.endswith(":"):
             continue  # "Type:", <dt>Office</dt>, a section heading: names, not values
-        if 0 < len(text) <= LABEL_MAX_CHARS and not (lines and lines[-1] in tag.parents):
+        if 0 < len(text) <= LABEL_MAX_CHARS and not (lines and _within(tag, lines[-1])):
             lines.append(tag)
     return lines
 
@@ -511,7 +518,7 @@ def _read(soup: BeautifulSoup, head: _Head, url: str) -> MediaNote:
     container = _body_container(root, prose)
     title = _title(head, h1)
     _not_a_release(soup, title)
-    flat = h1 is not None and (h1 is container or container in h1.parents or h1 in container.parents)
+    flat = h1 is not None and (h1 is container or _within(h1, container) or _within(container, h1))
     labels = _label_lines(root, container, h1) if not flat else []
     office, release_type = _office_and_type(head, labels, title)
     published = _published(head, labels)
