@@ -240,8 +240,11 @@ def score_redesign(case: Case) -> dict:
     wrong = [n for n, v in case.expected.fields.items() if got[n] is not None and got[n] != v]
     missing = [n for n, v in case.expected.fields.items() if got[n] is None and v is not None]
     hits, total, misses = paragraph_hits(case.expected.rows, body.paragraphs)
+    # A paragraph loaded that is not the truth at its seq (an extra one included) is wrong; a
+    # paragraph the truth has and the output lacks is missing.
+    wrong_paragraphs = [seq for seq in misses if seq < len(body.paragraphs)]
     return {"loaded": True, "layout": note.layout, "wrong": wrong, "missing": missing,
-            "para_hits": hits, "para_total": total, "para_misses": misses}
+            "para_hits": hits, "para_total": total, "para_misses": misses, "para_wrong": wrong_paragraphs}
 
 
 def compare_fallback(case: Case) -> dict:

@@ -64,6 +64,7 @@ def test_redesigned_pages_are_recovered_with_no_wrong_field():
     loaded = [r for r in results if r["loaded"]]
     assert {case.layout for case in cases} == {f"redesign:{name}" for name in REDESIGNS} and len(REDESIGNS) >= 3
     assert [r["wrong"] for r in loaded if r["wrong"]] == []
+    assert [r["para_wrong"] for r in loaded if r["para_wrong"]] == []
     assert len(loaded) >= RECOVERY_FLOOR * len(cases)
     assert all(r["layout"].startswith("generic:") for r in loaded)
     assert sum(r["para_hits"] for r in loaded) >= AGREEMENT_FLOOR * sum(r["para_total"] for r in loaded)
