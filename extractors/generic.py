@@ -42,11 +42,10 @@ from statenotes.extractors.selectors import (
     BOILERPLATE,
     BOT_WALL_TITLE,
     BYLINE_PREFIX,
-    HEADING_TAGS,
-    PUBLISHED_PREFIX,
     CANONICAL_REL,
     GENERIC_DROP_ROLES,
     GENERIC_DROP_TAGS,
+    HEADING_TAGS,
     JSON_LD_TYPE,
     LABEL_MAX_CHARS,
     LAYOUT_GENERIC,
@@ -63,6 +62,7 @@ from statenotes.extractors.selectors import (
     PROSE_MIN_CHARS,
     PROSE_MIN_WORDS,
     PUBLISHED_META,
+    PUBLISHED_PREFIX,
     SECOND_ARTICLE_SHARE,
     SECTION_META,
     TAG_META,
@@ -74,8 +74,8 @@ log = logging.getLogger(__name__)
 NOT_RECOGNISED = "unknown layout: no release title"
 PROSE_TAGS = LINE_BLOCK_TAGS | {"blockquote", "div", "section"}
 PROSE_BLOCK_KINDS = frozenset({BLOCK_PARAGRAPH, BLOCK_QUOTE, BLOCK_ORDERED_ITEM, BLOCK_UNORDERED_ITEM})
-NOT_A_CONTAINER = frozenset({"blockquote", "ol", "ul", "li", "dl", "table", "tbody", "thead", "tr", "td", "th", "figure",
-                             "p"})
+NOT_A_CONTAINER = frozenset({"blockquote", "ol", "ul", "li", "dl", "table", "tbody", "thead", "tr", "td", "th",
+                             "figure", "p"})
 LINK_ONLY_SHARE = 0.95
 FIELD_NAME_TAGS = frozenset({"dt", "th"})
 TITLE_SEPARATORS = (" - ", " – ", " — ", " | ")
@@ -259,7 +259,8 @@ def _choose_root(soup: BeautifulSoup) -> tuple[Tag, str]:
     if not articles:  # microdata marks the article on any element
         articles, kind = body.find_all(itemtype=ARTICLE_ITEMTYPE), "microdata"
     if articles:
-        weighed = sorted(((_weight(_prose_blocks(a)), i, a) for i, a in enumerate(articles)), key=lambda x: (-x[0], x[1]))
+        weighed = sorted(((_weight(_prose_blocks(a)), i, a) for i, a in enumerate(articles)),
+                         key=lambda x: (-x[0], x[1]))
         best_weight, _, best = weighed[0]
         if best_weight:
             for weight, _, other in weighed[1:]:
@@ -396,15 +397,17 @@ def _office_and_type(head: _Head, labels: list[Tag], title: str) -> tuple[str | 
     publisher |= {_fold(head.meta(OG_SITE_NAME) or "")}
     authors = [n for n in _names(head.article_field("author"), head.by_id) if _fold(n) not in publisher]
     offices = authors[:1] + [m for m in head.metas.get(AUTHOR_META, [])[:1] if _fold(m) not in publisher]
-    kinds = _text_list(head.article_field("articleSection"))[:1] + [m for k in SECTION_META for m in head.metas.get(k, [])[:1]]
+    kinds = _text_list(head.article_field("articleSection"))[:1]
+    kinds += [m for k in SECTION_META for m in head.metas.get(k, [])[:1]]
     kinds += [clean(t.get_text(" ")) for t in labels if t.get("itemprop") == "articleSection"][:1]
     shown: list[str] = []  # short labels near the title that are not a date, the title or the office
     for tag in labels:
         text = clean(tag.get_text(" "))
         if tag.name == "time" or _printed_date(text) or _fold(text) == _fold(title) or BOILERPLATE.search(text):
             continue  # "Share on X" near the title is a widget, not a label
+        in_byline = tag.parent is not None and BYLINE_PREFIX.match(clean(tag.parent.get_text(" ")))
         authored = (tag.name == "address" or "author" in (tag.get("rel") or ()) or tag.get("itemprop") == "author"
-                    or BYLINE_PREFIX.match(text) or BYLINE_PREFIX.match(clean(tag.parent.get_text(" ")) if tag.parent else ""))
+                    or BYLINE_PREFIX.match(text) or in_byline)
         if authored or (OFFICE_NAME.match(text) and len(text.split()) > 1):
             offices.append(BYLINE_PREFIX.sub("", text))
         elif len(text.split()) <= TYPE_MAX_WORDS and not any(ch.isdigit() for ch in text) \

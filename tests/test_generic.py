@@ -14,7 +14,7 @@ from statenotes.extractors.errors import ParseError
 from statenotes.extractors.parse import parse_note
 from statenotes.flows.parameters import BackfillRequest
 from statenotes.flows.pipeline import backfill
-from statenotes.flows.settings import load_settings
+from statenotes.flows.settings import load_settings, run_with
 from statenotes.mirror.redesign import REDESIGNS, render_redesigned_page
 from statenotes.mirror.server import MirrorServer
 from statenotes.mirror.site import load_sample_notes, page_url
@@ -182,7 +182,7 @@ def test_a_backfill_of_a_redesigned_site_loads_every_note_through_the_fallback(t
     with MirrorServer(redesign="cards") as site:
         settings = load_settings(base_url=site.base_url, data_dir=tmp_path, crawl_delay_s=0.0, requests_per_minute=0,
                                  backoff_factor_s=0.01, max_retry_after_s=1.0)
-        backfill(BackfillRequest(start=date(2000, 1, 1), end=datetime.now(UTC).date()), settings=settings)
+        run_with(settings, backfill, BackfillRequest(start=date(2000, 1, 1), end=datetime.now(UTC).date()))
     with duckdb.connect(str(tmp_path / "statenotes.duckdb"), read_only=True) as con:
         rows = con.execute("select title, release_type, office, published_date, layout, paragraph_count "
                            "from notes_latest").fetchall()
