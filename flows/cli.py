@@ -347,6 +347,8 @@ def mirror(
     block: Annotated[Optional[str], typer.Option(
         help="Answer every note page with a bot wall: 'botwall' (200 'Technical Difficulties') or 'forbidden' (403).",
     )] = None,
+    redesign: Annotated[str | None, typer.Option(
+        help="Serve the release pages in a redesigned markup: semantic, cards, opengraph, portal, blog or newsroom.")] = None,
 ) -> None:
     """Serve the bundled offline copy of state.gov's media notes, until Ctrl-C."""
     from statenotes.mirror import faults
@@ -354,7 +356,12 @@ def mirror(
 
     if block not in (None, faults.BOT_WALL, faults.FORBIDDEN):
         _fail(StatenotesError(f"--block must be {faults.BOT_WALL} or {faults.FORBIDDEN}, got {block!r}"))
-    with MirrorServer(port=port, crawl_delay=crawl_delay) as site:
+    try:
+        site = MirrorServer(port=port, crawl_delay=crawl_delay, redesign=redesign)
+    except ValueError as exc:
+        print(f"statenotes mirror: {exc}", file=sys.stderr)
+        raise typer.Exit(2)
+    with site:
         if block:
             site.faults = faults.FaultPlan.always(block, times=faults.FOREVER, paths=faults.exactly(site.note_paths))
         out.print(f"Serving the offline mirror at [bold]{site.base_url}/press-releases/[/] (Ctrl-C stops)")

@@ -29,6 +29,7 @@ OK, WARN, FAIL, INFO = "ok", "warn", "FAIL", "info"
 EXIT_OK, EXIT_BROKEN, EXIT_CHANGED = 0, 1, 2
 DOCTOR_RETRIES = 1  # a doctor answers in seconds, not after the crawl's full backoff
 LISTING, NOTE, REST, SITEMAPS = "listing page", "note page", "REST API", "sitemaps"
+FALLBACK_ONLY = "read only by a fallback"
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +194,7 @@ def check_note(seen: Observations, gazetteer: Gazetteer | None = None) -> Check:
     finding = (f"layout {note.layout}; {len(body.paragraphs)} paragraphs; found {', '.join(found)}"
                + (f"; missing {', '.join(missing)}" if missing else ""))
     if note.layout not in KNOWN_LAYOUTS:
-        return Check(NOTE, WARN, f"read only by a fallback: {finding}")
+        return Check(NOTE, WARN, f"{FALLBACK_ONLY}: {finding}")
     essential_missing = note.published_date is None or not body.paragraphs
     return Check(NOTE, WARN if essential_missing else OK, finding)
 
@@ -272,6 +273,12 @@ def verdict(checks: list[Check]) -> Verdict:
                        + ("runs can still read releases from the REST API (`--discovery rest`; note pages fall "
                           "back to their REST items); " if rest else "")
                        + "save a page (`statenotes extract URL`) and report it if the markup changed.")
+    fallback = next((c for c in checks if c.area == NOTE and c.finding.startswith(FALLBACK_ONLY)), None)
+    if fallback is not None:
+        return Verdict(EXIT_CHANGED, "the note pages changed: the known layouts no longer read them, the generic "
+                       "fallback does", "runs will load what the fallback validates and quarantine the rest; check "
+                       "a few pages (`statenotes extract URL`), watch `notes.layout` and `statenotes quarantine`, "
+                       "and report the new markup so that a layout can be written for it.")
     if WARN in states.values():
         changed = [check.area for check in checks if check.state == WARN]
         return Verdict(EXIT_CHANGED, f"readable, but changed: {', '.join(changed)}",

@@ -1,5 +1,6 @@
 """`statenotes doctor` against the mirror on 127.0.0.1: as it is (exit 0), behind a bot wall (200
-"Technical Difficulties" page, or 403: exit 1, says bot wall), and its verdicts as pure functions."""
+"Technical Difficulties" page, or 403: exit 1, says bot wall), redesigned (exit 2: the generic
+fallback reads the note pages), and its verdicts as pure functions."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from statenotes.flows.cli import app
 from statenotes.flows.doctor import EXIT_BROKEN, EXIT_CHANGED, EXIT_OK, FAIL, INFO, OK, WARN, Check, verdict
 from statenotes.mirror import faults as kinds
 from statenotes.mirror.faults import FOREVER, FaultPlan, exactly
+from statenotes.mirror.redesign import REDESIGNS
 from statenotes.mirror.server import MirrorServer
 
 MAX_REQUESTS = 5  # robots.txt, the listing, one note page, the REST API, the sitemap index
@@ -87,3 +89,14 @@ def test_the_verdict_is_the_worst_finding():
     assert verdict(checks(bot_wall=FAIL, sitemaps=WARN)).summary.startswith("BLOCKED")
     broken = verdict([Check("note page", FAIL, ""), Check("REST API", OK, "")])
     assert broken.exit_code == EXIT_BROKEN and "--discovery rest" in broken.next_step
+
+
+@pytest.mark.parametrize("redesign", REDESIGNS)
+def test_doctor_on_a_redesigned_mirror_says_the_note_pages_changed(monkeypatch, redesign):
+    with MirrorServer(redesign=redesign) as site:
+        code, output = doctor(site, monkeypatch)
+    assert code == EXIT_CHANGED, output
+    states = rows(output)
+    assert states["note page"] == WARN and states["bot wall"] == OK and states["listing page"] == OK
+    assert "read only by a fallback" in said(output) and "generic:" in output
+    assert "verdict: the note pages changed: the known layouts no longer read them" in said(output)

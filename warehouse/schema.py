@@ -90,7 +90,9 @@ NOTES = TableSpec(
         Column("url", TEXT, "URL the version was fetched from."),
         Column("canonical_url", TEXT, "The page's own canonical URL (link rel=canonical), if any."),
         Column("site", TEXT, "Which state.gov site served it: www, 2017-2021, 2021-2025, 2009-2017, ..."),
-        Column("layout", TEXT, "Page layout the parser recognised (the parser cascade stage that won)."),
+        Column("layout", TEXT, "Which parser read the page: a known layout ('wordpress', 'drupal', 'wp-json') or the "
+               "generic fallback as 'generic:<metadata>+<body root>' (e.g. 'generic:jsonld+article'): "
+               "a redesigned page the known layouts did not recognise."),
         Column("content_source", TEXT,
                "Where the content came from: page (the note's page), rest (its WordPress REST API item: "
                "discovery by the API, or the fallback for a page whose markup could not be read) or "
