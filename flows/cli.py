@@ -114,7 +114,8 @@ def _fail(exc: Exception) -> None:
     from statenotes.extractors.credentials import redact
 
     # a message may quote the web (a URL, a title): Text, so that "[/]" in it prints as it is
-    err.print(Text.assemble(("error:", "red"), f" {redact(str(exc))}"), highlight=False, soft_wrap=True)  # one line, unwrapped
+    # soft_wrap: one line however narrow the terminal (a failed run's reason is one line)
+    err.print(Text.assemble(("error:", "red"), f" {redact(str(exc))}"), highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 

@@ -134,7 +134,8 @@ def test_a_half_broken_site_commits_the_good_pages_and_completes(tmp_path):
     runs = query(settings.db_path, "select status, counts from runs")
     assert [status for status, _ in runs] == [RUN_SUCCESS]
     assert json.loads(runs[0][1])["layouts"] == {"wordpress": NOTES - len(broken)}
-    assert query(settings.db_path, "select count(*) from notes where content_source = 'page'") == [(NOTES - len(broken),)]
+    from_pages = query(settings.db_path, "select count(*) from notes where content_source = 'page'")
+    assert from_pages == [(NOTES - len(broken),)]
 
 
 @pytest.mark.usefixtures("prefect_harness")
@@ -186,7 +187,8 @@ def test_a_jump_in_fallback_layouts_is_flagged_in_the_artifact_and_the_runs_row(
     counts = json.loads(query(settings.db_path, "select counts from runs order by started_at desc limit 1")[0][0])
     assert counts["fallback_warning"] == second.fallback_warning
     with get_client(sync_client=True) as client:
-        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["backfill-run-summary"])))
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["backfill-run-summary"])))
     assert any(escape_markdown(second.fallback_warning) in (artifact.data or "") for artifact in found)
 
 
