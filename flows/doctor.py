@@ -17,7 +17,7 @@ from statenotes.extractors.discover import LISTING_PATH, listing_url, parse_list
 from statenotes.extractors.discover_sitemap import PRESS_RELEASE_SITEMAP, SITEMAP_INDEX_PATH, parse_sitemap_index
 from statenotes.extractors.errors import FetchError, ParseError, StatenotesError
 from statenotes.extractors.http import BLOCKED, Fetcher
-from statenotes.extractors.parse import is_bot_wall
+from statenotes.extractors.parse import is_bot_wall, parse_note
 from statenotes.extractors.records import FetchedPage
 from statenotes.extractors.rest import parse_rest_page, rest_url, total_pages
 from statenotes.flows.health import KNOWN_LAYOUTS
@@ -139,7 +139,11 @@ def _failed(answer: Answer) -> str | None:
     if answer.error is not None:
         return f"bot wall: {answer.error}" if answer.blocked else answer.error
     if answer.blocked:
-        return "bot wall: the page is a bot-wall page ('Technical Difficulties' or alike), status 200"
+        try:
+            parse_note(answer.page.body, answer.url, answer.page.content_type)
+        except ParseError as exc:  # names the wall: "bot wall: 'Technical Difficulties' page"
+            return f"{exc.reason} (HTTP {answer.page.status})"
+        return f"bot wall (HTTP {answer.page.status})"
     return None
 
 

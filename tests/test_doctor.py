@@ -50,7 +50,8 @@ def test_doctor_on_the_mirror_as_it_is(monkeypatch):
     assert len(served) <= MAX_REQUESTS
 
 
-@pytest.mark.parametrize("kind,reason", [(kinds.BOT_WALL, "bot-wall page"), (kinds.FORBIDDEN, "HTTP 403")])
+@pytest.mark.parametrize("kind,reason", [(kinds.BOT_WALL, "bot wall: 'Technical Difficulties' page (HTTP 200)"),
+                                         (kinds.FORBIDDEN, "bot wall: HTTP 403")])
 def test_doctor_behind_a_bot_wall(monkeypatch, kind, reason):
     with MirrorServer() as site:
         site.faults = FaultPlan.always(kind, times=FOREVER, paths=exactly(site.note_paths))
