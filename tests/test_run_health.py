@@ -270,3 +270,22 @@ def test_notes_files_written_before_content_source_still_load(tmp_path):
     assert len(rows) == NOTES + 1
     assert [(version, source) for url, version, source in rows if url.endswith(SEED_PATH)] == [(1, None), (2, "page")]
     assert {source for url, _, source in rows if not url.endswith(SEED_PATH)} == {None}
+
+
+@pytest.mark.parametrize("stage,reason,kind,from_rest", [
+    ("parse", "bot wall: 'Technical Difficulties' page", "bot wall", False),
+    ("fetch", "HTTP 403", "bot wall", False),
+    ("fetch", "blocked (HTTP 403); Wayback Machine copy unavailable: HTTP 404", "bot wall", False),
+    ("parse", "page not found (404 page served with 200)", "not found", False),
+    ("fetch", "HTTP 404", "not found", False),
+    ("fetch", "HTTP 503", "fetch", False),
+    ("fetch", "timed out: no answer within 30 s, 6 tries", "fetch", False),
+    ("parse", "unknown layout: no release title", "markup", True),
+    ("parse", "no release body (div.entry-content missing)", "markup", True),
+    ("parse", "truncated page (no </html>)", "markup", True),
+])
+def test_quarantine_reasons_say_whether_another_source_may_hold_the_release(stage, reason, kind, from_rest):
+    from statenotes.extractors.reasons import content_may_come_from_elsewhere, reason_class
+
+    assert reason_class(reason, stage) == kind
+    assert content_may_come_from_elsewhere(reason, stage) == from_rest
