@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -55,14 +56,25 @@ class _RichProgress:
 
 
 def _run_with_progress(run):
+    """Run a flow with a progress bar; SIGTERM or Ctrl-C stop it cleanly, in one line and a non-zero exit."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from statenotes.flows import progress
+    from statenotes.flows import interrupts, progress
 
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        with progress.reporting_to(_RichProgress(bar)):
-            return run()
+    try:
+        with interrupts.stop_on_sigterm():
+            with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+                with progress.reporting_to(_RichProgress(bar)):
+                    return run()
+    except (interrupts.RunInterrupted, KeyboardInterrupt) as exc:
+        name = exc.signal_name if isinstance(exc, interrupts.RunInterrupted) else "SIGINT"
+        if interrupts.committed():
+            said = "after the run had committed: the warehouse holds it (its report or artifacts may be missing)"
+        else:
+            said = "before the run committed: nothing was committed, the warehouse is as it was; run it again"
+        err.print(f"stopped by {name} {said}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(128 + signal.Signals[name].value) from None
 
 
 def _print_summary(summary) -> None:

@@ -22,7 +22,7 @@ from prefect.utilities.annotations import quote
 from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.http import Fetcher
 from statenotes.extractors.records import NoteRef
-from statenotes.flows import progress
+from statenotes.flows import interrupts, progress
 from statenotes.flows.known import StoredMetadata, latest_validators, quarantined_urls
 from statenotes.flows.loading import SpooledLoad
 from statenotes.flows.parameters import BackfillRequest, DiscoveryMode
@@ -157,6 +157,7 @@ def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, pa
                       "base_url": settings.base_url}
         summary = commit_and_publish(quote(summary), quote(spool), quote(load.quarantined), settings,
                                      started_at, parameters, clock, quote(stages))
+        interrupts.mark_committed()
     return _finish(summary, load, settings, stages)
 
 
