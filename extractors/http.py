@@ -251,7 +251,9 @@ class Fetcher:
         except requests.Timeout as exc:
             raise FetchError(url, f"timed out: {exc.__class__.__name__}") from exc
         except OffHostRedirect as exc:
-            log.warning("%s: %s", url, exc)
+            log.warning("%s: %s", redact(url), exc)
+            with self._log_lock:
+                self.refused += 1
             raise FetchError(url, str(exc)) from exc
         except requests.TooManyRedirects as exc:
             raise FetchError(url, f"redirect loop (more than {self.policy.max_redirects} redirects)") from exc
