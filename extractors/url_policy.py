@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from statenotes.extractors.credentials import redact
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -41,17 +43,6 @@ def origin_url(origin: Origin) -> str:
     scheme, host, port = origin
     shown = f"[{host}]" if ":" in host else host
     return f"{scheme}://{shown}" + ("" if DEFAULT_PORTS[scheme] == port else f":{port}")
-
-
-def redact(url: str) -> str:
-    """`url` with any user and password replaced by `***`: what logs and refusals may show."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "(unparseable URL)"
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
 
 
 def _has_userinfo(url: str) -> bool:

@@ -20,7 +20,7 @@ import pytest
 
 from statenotes.flows.parameters import BackfillRequest
 from statenotes.flows.pipeline import backfill
-from statenotes.flows.settings import load_settings
+from statenotes.flows.settings import load_settings, run_with
 from statenotes.mirror import faults as kinds
 from statenotes.mirror.faults import FaultPlan
 from statenotes.mirror.server import MirrorServer
@@ -80,7 +80,7 @@ def test_done_when_a_backfill_with_one_trickling_page_quarantines_it_and_loads_t
         settings = load_settings(base_url=site.base_url, data_dir=tmp_path, crawl_delay_s=0.0, requests_per_minute=0,
                                  backoff_factor_s=0.01, response_deadline_s=DEADLINE_S)
         started = time.monotonic()
-        summary = backfill(BackfillRequest(start=date(2000, 1, 1), end=TODAY), settings=settings)
+        summary = run_with(settings, backfill, BackfillRequest(start=date(2000, 1, 1), end=TODAY))
         took = time.monotonic() - started
     notes = load_sample_notes()
     seed_url = site.base_url + SEED_PATH
