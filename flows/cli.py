@@ -94,6 +94,7 @@ def _print_summary(summary) -> None:
     for label, value in [("site", redact(summary.base_url)), ("notes discovered", summary.discovered),
                          ("new", summary.new), ("updated", summary.updated), ("unchanged", summary.unchanged),
                          ("quarantined", len(summary.quarantined)), ("HTTP requests", summary.requests),
+                         ("URLs refused", summary.refused_urls),
                          ("seconds", f"{summary.seconds:.1f}"), ("warehouse", summary.db_path),
                          ("report", summary.report_path or "-")]:
         table.add_row(plain(label), plain(value))
