@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 64 * 1024
 NOT_MODIFIED = 304
+TOO_MANY_REQUESTS = 429
 BLOCKED = 403  # what state.gov answers non-browser clients it blocks (corpus MARKUP.md)
 WAYBACK_BASE = "https://web.archive.org"
 WAYBACK_STAMP = "%Y%m%d%H%M%S"  # the Wayback Machine redirects to the capture nearest this time
@@ -347,7 +348,7 @@ class Fetcher:
 
     def _robots_for(self, origin: str) -> robotparser.RobotFileParser:
         """The origin's robots.txt rules, read once per fetcher (so once per run), per RFC 9309:
-        a 4xx means no rules (allow all); a 5xx or no answer at all (connection failed, timed out,
+        a 4xx means no rules (allow all); a 5xx (or a 429 that outlasts the retries) or no answer at all (connection failed, timed out,
         past the deadline) means disallow all: every URL of the origin fails with that reason this
         run, and the next run asks again. At most MAX_ROBOTS_BYTES are read and parsed."""
         with self._robots_lock:
@@ -359,8 +360,8 @@ class Fetcher:
                 page = self._get_with_body_retries(origin + "/robots.txt", {}, Politeness(0), MAX_ROBOTS_BYTES)
                 self._record(FetchRecord(page.url, page.status, page.fetched_at, page.elapsed_ms,
                                          len(page.body), page.sha256))
-                if page.status >= 500:
-                    self._block(origin, f"HTTP {page.status}")
+                if page.status >= 500 or page.status == TOO_MANY_REQUESTS:  # 429 still, after the retries:
+                    self._block(origin, f"HTTP {page.status}")  # the site asks us to go away, not "no rules"
                 elif page.status < 400:
                     rules.parse(_robots_lines(page.body))
                 # 4xx: robots.txt is unavailable, so there are no rules

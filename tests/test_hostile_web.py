@@ -293,3 +293,13 @@ def test_case11_sane_time_settings_are_accepted(monkeypatch):
     monkeypatch.setenv("STATENOTES_RESPONSE_DEADLINE_S", "90")
     settings = load_settings()
     assert settings.crawl_delay_s == 5.0 and settings.fetch_policy().response_deadline_s == 90.0
+
+
+def test_case6_robots_429_after_the_retries_means_disallow_all(routes_site):
+    base, routes, paths = routes_site
+    routes["/robots.txt"] = (429, {"Retry-After": "0"}, b"slow down")
+    routes["/page/"] = (200, {}, b"<html>here</html>")
+    with Fetcher(policy(base, max_retries=1)) as fetcher:
+        with pytest.raises(FetchError, match=r"robots.txt unavailable at .* \(HTTP 429\)"):
+            fetcher.fetch_page(base + "/page/")
+    assert "/page/" not in paths
