@@ -247,9 +247,9 @@ def evaluate_agreement(variant_limit: int | None, show: int) -> dict:
     for name, row in rows.items():
         for key, value in row.items():
             total[key] += value
-        lines.append(f"| {name} | {row['pages']} | {row['read'] / row['pages']:.2%} "
-                     f"| {row['field_agree'] / max(1, row['field_total']):.2%} "
-                     f"| {row['para_agree'] / max(1, row['para_total']):.2%} | {row['pages_agree']} |")
+        agree = (f"{row['field_agree'] / row['field_total']:.2%} | {row['para_agree'] / max(1, row['para_total']):.2%}"
+                 if row["read"] else "- | -")
+        lines.append(f"| {name} | {row['pages']} | {row['read'] / row['pages']:.2%} | {agree} | {row['pages_agree']} |")
     lines.append(f"| all | {total['pages']} | {total['read'] / total['pages']:.2%} "
                  f"| {total['field_agree'] / max(1, total['field_total']):.2%} "
                  f"| {total['para_agree'] / max(1, total['para_total']):.2%} | {total['pages_agree']} |")

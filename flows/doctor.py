@@ -58,6 +58,7 @@ class Observations:
     robots_delay_s: float | None = None  # Crawl-delay robots.txt asks this user agent for
     crawl_delay_s: float = 0.0  # the delay the fetcher keeps (the larger of the setting and robots.txt)
     listing_allowed: bool = True
+    robots_blocked: str | None = None  # robots.txt unavailable (5xx, no answer): the crawler may fetch nothing
     answers: dict[str, Answer] = field(default_factory=dict)  # LISTING, NOTE, REST, SITEMAPS
     note_skipped: str | None = None  # why no note page was asked for
 
@@ -100,7 +101,7 @@ def gather(settings: Settings, fetcher: Fetcher | None = None) -> Observations:
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(base))
         seen = Observations(base_url=base, user_agent=policy.user_agent)
         seen.crawl_delay_s = fetcher.crawl_delay_for(origin)
-        rules = fetcher.robots_rules(origin)
+        rules, seen.robots_blocked = fetcher.robots_rules(origin)
         robots = [r for r in fetcher.take_log() if r.url.endswith("/robots.txt")]
         seen.robots_status = robots[-1].status if robots else None
         delay = rules.crawl_delay(policy.user_agent)
@@ -150,11 +151,13 @@ def _failed(answer: Answer) -> str | None:
 def check_robots(seen: Observations) -> Check:
     asked = f"Crawl-delay {seen.robots_delay_s:g} s" if seen.robots_delay_s is not None else "no Crawl-delay"
     effective = f"the crawl waits {seen.crawl_delay_s:g} s between requests"
+    if seen.robots_blocked:
+        return Check("robots.txt", FAIL, seen.robots_blocked)
     if not seen.listing_allowed:
         return Check("robots.txt", FAIL, f"disallows the listing ({LISTING_PATH}) for this User-Agent; {asked}")
     if seen.robots_status is None or seen.robots_status >= 400:
-        status = "unreadable" if seen.robots_status is None else f"HTTP {seen.robots_status}"
-        return Check("robots.txt", WARN, f"{status}: everything allowed; {effective}")
+        status = "not followed" if seen.robots_status is None else f"HTTP {seen.robots_status}"
+        return Check("robots.txt", WARN, f"{status}: no rules, everything allowed; {effective}")
     return Check("robots.txt", OK, f"HTTP {seen.robots_status}, listing allowed, {asked}; {effective}")
 
 
@@ -266,8 +269,9 @@ def verdict(checks: list[Check]) -> Verdict:
                        "Retry `statenotes doctor` later or from another network, check user_agent, or set "
                        "wayback_fallback = true to read blocked pages from the Wayback Machine.")
     if states.get("robots.txt") == FAIL:
-        return Verdict(EXIT_BROKEN, "robots.txt disallows crawling the listing for this User-Agent",
-                       "statenotes honours robots.txt: ask the site, or change user_agent only if allowed.")
+        return Verdict(EXIT_BROKEN, "robots.txt forbids crawling the listing for this User-Agent, or is unavailable",
+                       "statenotes honours robots.txt: if it is unavailable (5xx, no answer), retry later; "
+                       "if it disallows, ask the site, or change user_agent only if allowed.")
     if states.get(LISTING) == FAIL or states.get(NOTE) == FAIL:
         broken = [area for area in (LISTING, NOTE) if states.get(area) == FAIL]
         rest = states.get(REST) == OK

@@ -31,6 +31,7 @@ class RunSummary:
     quarantined: list[tuple[str, str, str]] = field(default_factory=list)  # url, stage, reason
     requests: int = 0
     bytes: int = 0
+    refused_urls: int = 0  # URLs (links, redirects) the URL policy refused: never requested
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)  # see flows/stages.py
     top_actors: list[tuple[str, str, int]] = field(default_factory=list)  # actor_id, name, notes
@@ -45,7 +46,8 @@ class RunSummary:
         counts: dict[str, object] = {
             "discovered": self.discovered, "new": self.new, "updated": self.updated,
             "unchanged": self.unchanged, "quarantined": len(self.quarantined),
-            "requests": self.requests, "bytes": self.bytes, "seconds": self.seconds,
+            "requests": self.requests, "bytes": self.bytes, "refused_urls": self.refused_urls,
+            "seconds": self.seconds,
             "stage_seconds": dict(self.stage_seconds), "layouts": dict(sorted(self.layouts.items())),
             "content_sources": dict(sorted(self.sources.items()))}
         if self.failure:
@@ -83,7 +85,8 @@ def counts_table(summary: RunSummary) -> list[dict[str, object]]:
     rows = [("notes new", summary.new), ("notes updated", summary.updated),
             ("notes unchanged", summary.unchanged), ("pages quarantined", len(summary.quarantined)),
             ("notes discovered", summary.discovered), ("HTTP requests", summary.requests),
-            ("bytes downloaded", summary.bytes), ("duration (s)", round(summary.seconds, 1))]
+            ("bytes downloaded", summary.bytes), ("URLs refused", summary.refused_urls),
+            ("duration (s)", round(summary.seconds, 1))]
     rows += [(f"notes by layout {layout}", n) for layout, n in sorted(summary.layouts.items())]
     rows += [(f"notes from {source}", n) for source, n in sorted(summary.sources.items())]
     if summary.fallback_warning:
