@@ -101,3 +101,14 @@ def test_doctor_on_a_redesigned_mirror_says_the_note_pages_changed(monkeypatch, 
     assert states["note page"] == WARN and states["bot wall"] == OK and states["listing page"] == OK
     assert "read only by a fallback" in said(output) and "generic:" in output
     assert "verdict: the note pages changed: the known layouts no longer read them" in said(output)
+
+
+def test_doctor_when_robots_txt_is_unavailable(monkeypatch, routes_site):
+    base_url, routes, paths = routes_site
+    routes["/robots.txt"] = (503, {}, b"busy")  # RFC 9309: the crawler may fetch nothing this run
+    monkeypatch.setenv("STATENOTES_REQUESTS_PER_MINUTE", "0")
+    monkeypatch.setenv("STATENOTES_BACKOFF_FACTOR_S", "0.01")
+    result = CliRunner().invoke(app, ["doctor", "--site", base_url, "--crawl-delay", "0"], terminal_width=200)
+    assert result.exit_code == EXIT_BROKEN, result.output
+    assert rows(result.output)["robots.txt"] == FAIL and "robots.txt unavailable" in said(result.output)
+    assert set(paths) == {"/robots.txt"}  # nothing else was asked
