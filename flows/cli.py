@@ -291,7 +291,7 @@ def mirror(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).")] = 8000,
     crawl_delay: Annotated[float, typer.Option(help="Crawl-delay announced in robots.txt.")] = 0.0,
     redesign: Annotated[str | None, typer.Option(
-        help="Serve the release pages in a redesigned markup: semantic, cards, opengraph, portal, blog or newsroom.")] = None,
+        help="Serve the release pages in a redesigned markup: semantic, cards, opengraph, portal, blog or newsroom; or a blind-holdout one: uswds, nextjs, brdivs or pressroom.")] = None,
 ) -> None:
     """Serve the bundled offline copy of state.gov's media notes, until Ctrl-C."""
     from statenotes.mirror.server import MirrorServer
