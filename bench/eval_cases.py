@@ -207,13 +207,15 @@ AGREEMENT_FIELDS = ("title", "release_type", "office", "published_date", "modifi
 REPORTED_FIELDS = ("tags",)
 
 
-def build_redesign_cases(variant_limit: int | None = None) -> list[Case]:
-    """Every note x redesign (`mirror.redesign.REDESIGNS`) x body variant: the truth is the note's."""
+def build_redesign_cases(variant_limit: int | None = None, redesigns: tuple[str, ...] = REDESIGNS,
+                         prefix: str = "redesign") -> list[Case]:
+    """Every note x redesign (`mirror.redesign.REDESIGNS`, or the blind holdout's
+    `mirror.holdout.HOLDOUTS` with prefix "holdout") x body variant: the truth is the note's."""
     half = len(VARIANTS)
     chosen = [i for i in range(len(EVAL_VARIANTS)) if variant_limit is None or i % half < variant_limit]
     notes = load_sample_notes()
     cases = []
-    for redesign in REDESIGNS:
+    for redesign in redesigns:
         for note in notes:
             url = page_url(note, BASE_URL)
             for index in chosen:
@@ -224,7 +226,7 @@ def build_redesign_cases(variant_limit: int | None = None) -> list[Case]:
                           "published_date": date.fromisoformat(note["published_date"]),
                           "dateline_place": note["dateline_place"],
                           "dateline_date": date.fromisoformat(note["dateline_date"]) if note["dateline_date"] else None}
-                cases.append(Case(slug_of(note), f"redesign:{redesign}", index, url, payload,
+                cases.append(Case(slug_of(note), f"{prefix}:{redesign}", index, url, payload,
                                   Expected(values, tuple(rows), "")))
     return cases
 

@@ -51,6 +51,7 @@ from eval_cases import (  # noqa: E402
 )
 
 from statenotes.extractors.errors import ParseError  # noqa: E402
+from statenotes.mirror.holdout import HOLDOUTS  # noqa: E402
 
 TARGETS = {"fields": 1.0, "paragraphs": 0.99, "f1": 0.995, "speed_ratio": 0.5}
 FALLBACK_TARGETS = {"wrong_fields": 0, "recovery": 0.95, "agreement": 0.95}
@@ -159,12 +160,21 @@ def report(results: dict, variant_count: int) -> dict:
     return {"summaries": summaries, "speed_ratio": ratio, "targets_met": checks}
 
 
-def evaluate_redesigns(variant_limit: int | None, show: int) -> dict:
-    """(a) Every note of every redesigned variant of the mirror: recovery and wrong fields."""
+REDESIGN_TITLE = ("(a) redesigned pages (fallback tuned on semantic and cards; opengraph, portal, blog and newsroom "
+                  "measure it: see bench/README.md for which were measured blind)")
+HOLDOUT_TITLE = ("holdout (blind): mirror/holdout.py, written without reading the fallback; wrong fields per field "
+                 "are counts over loaded pages")
+
+
+def evaluate_redesigns(variant_limit: int | None, show: int, holdout: bool = False) -> dict:
+    """(a) Every note of every redesigned variant of the mirror (or of the blind holdout's):
+    recovery, wrong fields (per field), wrong paragraphs and quarantine reasons."""
     rows: dict[str, dict] = defaultdict(lambda: defaultdict(int))
     reasons: dict[str, Counter] = defaultdict(Counter)
+    wrong_by_field: dict[str, Counter] = defaultdict(Counter)
     shown = 0
-    for case in build_redesign_cases(variant_limit):
+    cases = build_redesign_cases(variant_limit, HOLDOUTS, "holdout") if holdout else build_redesign_cases(variant_limit)
+    for case in cases:
         row, result = rows[case.layout], score_redesign(case)
         row["pages"] += 1
         if not result["loaded"]:
@@ -173,6 +183,7 @@ def evaluate_redesigns(variant_limit: int | None, show: int) -> dict:
         row["loaded"] += 1
         row["fields"] += len(REDESIGN_FIELDS)
         row["wrong"] += len(result["wrong"])
+        wrong_by_field[case.layout].update(result["wrong"])
         row["missing"] += len(result["missing"])
         row["para_hits"] += result["para_hits"]
         row["para_total"] += result["para_total"]
@@ -181,21 +192,26 @@ def evaluate_redesigns(variant_limit: int | None, show: int) -> dict:
         if (result["wrong"] or result["missing"] or result["para_misses"]) and shown < show:
             shown += 1
             print(f"REDESIGN MISS {case.layout} {case.note} variant {case.variant}: {result}", file=sys.stderr)
-    lines = ["", "(a) redesigned pages (fallback tuned on semantic and cards; opengraph, portal, blog and newsroom "
-             "measure it: see bench/README.md for which were measured blind)", "",
-             "| redesign | pages | loaded | wrong fields | missing fields | wrong paragraphs | paragraphs exact "
-             "| pages exact | quarantine reasons |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["", HOLDOUT_TITLE if holdout else REDESIGN_TITLE, "",
+             "| redesign | pages | loaded | wrong fields | wrong fields by field | missing fields | wrong paragraphs "
+             "| paragraphs exact | pages exact | quarantine reasons |",
+             "|---|---:|---:|---:|---|---:|---:|---:|---:|---|"]
     total = defaultdict(int)
     for name, row in sorted(rows.items()):
         for key, value in row.items():
             total[key] += value
         why = "; ".join(f"{n} x {r}" for r, n in reasons[name].most_common(3)) or "-"
-        lines.append(f"| {name} | {row['pages']} | {row['loaded'] / row['pages']:.2%} | {row['wrong']} "
+        by_field = ", ".join(f"{n} {c}" for n, c in wrong_by_field[name].most_common()) or "-"
+        lines.append(f"| {name} | {row['pages']} | {row['loaded'] / row['pages']:.2%} | {row['wrong']} | {by_field} "
                      f"| {row['missing']} | {row['para_wrong']} | {row['para_hits'] / max(1, row['para_total']):.2%} "
                      f"| {row['exact_pages']} | {why} |")
     print("\n".join(lines))
-    return {name: dict(row) for name, row in rows.items()} | {
+    lines.append(f"| all | {total['pages']} | {total['loaded'] / max(1, total['pages']):.2%} | {total['wrong']} "
+                 f"| - | {total['missing']} | {total['para_wrong']} | {total['para_hits'] / max(1, total['para_total']):.2%} "
+                 f"| {total['exact_pages']} | - |")
+    print("\n".join(lines[-1:]))
+    return {name: dict(row) | {"wrong_by_field": dict(wrong_by_field[name]), "reasons": dict(reasons[name])}
+            for name, row in rows.items()} | {
         "recovery": total["loaded"] / max(1, total["pages"]), "wrong_fields": total["wrong"],
         "missing_fields": total["missing"], "wrong_paragraphs": total["para_wrong"], "pages": total["pages"]}
 
@@ -272,17 +288,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=10, help="print up to N misses to stderr")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--fallback-only", action="store_true",
-                        help="only (a) redesigned pages and (b) the fallback's agreement (no trafilatura)")
+                        help="only (a) redesigned pages, the blind holdout and (b) the fallback's agreement (no trafilatura)")
+    parser.add_argument("--holdout-only", action="store_true", help="only the blind holdout's redesigns (mirror/holdout.py)")
     args = parser.parse_args(argv)
     outcome: dict = {"targets_met": {}}
+    if args.holdout_only:
+        holdout = evaluate_redesigns(args.variants, args.show, holdout=True)
+        if args.json:
+            args.json.write_text(json.dumps({"holdout": holdout}, indent=2, default=str), encoding="utf-8")
+        return 0 if holdout["wrong_fields"] == holdout["wrong_paragraphs"] == 0 else 1
     if not args.fallback_only:
         cases = build_cases(args.variants)
         outcome = report(evaluate(cases, args.show), len({c.variant for c in cases}))
     outcome["redesigns"] = evaluate_redesigns(args.variants, args.show)
+    outcome["holdout"] = evaluate_redesigns(args.variants, args.show, holdout=True)
     outcome["fallback_agreement"] = evaluate_agreement(args.variants, args.show)
     checks = {"redesign_wrong_fields": outcome["redesigns"]["wrong_fields"] == FALLBACK_TARGETS["wrong_fields"]
               and outcome["redesigns"]["wrong_paragraphs"] == FALLBACK_TARGETS["wrong_fields"],
               "redesign_recovery": outcome["redesigns"]["recovery"] >= FALLBACK_TARGETS["recovery"],
+              "holdout_wrong_fields": outcome["holdout"]["wrong_fields"] == outcome["holdout"]["wrong_paragraphs"] == 0,
               "fallback_field_agreement": outcome["fallback_agreement"]["field_agreement"] >= FALLBACK_TARGETS["agreement"],
               "fallback_paragraph_agreement":
                   outcome["fallback_agreement"]["paragraph_agreement"] >= FALLBACK_TARGETS["agreement"]}

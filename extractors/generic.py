@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import date, datetime
 
 from bs4 import BeautifulSoup
 from bs4.element import NavigableString, Tag
 
-from statenotes.extractors.body import body_blocks
+from statenotes.extractors.body import block_lines, body_blocks
 from statenotes.extractors.errors import ParseError
 from statenotes.extractors.fields import clean, parse_printed_date, parse_timestamp
 from statenotes.extractors.records import (
@@ -53,6 +54,7 @@ from statenotes.extractors.selectors import (
     LINK_DENSE_MAX_CHARS,
     LINK_DENSE_SHARE,
     MODIFIED_META,
+    NOTES_LABEL,
     NOT_FOUND_TITLE,
     OFFICE_NAME,
     OG_SITE_NAME,
@@ -78,6 +80,8 @@ NOT_A_CONTAINER = frozenset({"blockquote", "ol", "ul", "li", "dl", "table", "tbo
                              "figure", "p"})
 LINK_ONLY_SHARE = 0.95
 FIELD_NAME_TAGS = frozenset({"dt", "th"})
+DECK_MAX_CHARS = 300  # a deck is a sentence or two, never the story
+LABEL_SEPARATOR = re.compile(r"\s+[|·•]\s+")  # between labels on one line
 TITLE_SEPARATORS = (" - ", " – ", " — ", " | ")
 
 
@@ -222,12 +226,58 @@ def _drop_link_only(container: Tag) -> None:
             tag.decompose()
 
 
+def _drop_link_only_runs(container: Tag) -> None:
+    """The same for a paragraph without `<p>`: a run between empty lines (`<br><br>`) that is one
+    link and nothing else."""
+    for tag in [container, *container.find_all(True)]:
+        if tag.decomposed or not _holds_paragraphs(tag):
+            continue
+        runs: list[list] = [[]]
+        breaks = 0
+        for child in list(tag.children):
+            if isinstance(child, Tag) and child.name == "br":
+                breaks += 1
+                continue
+            if isinstance(child, NavigableString) and not clean(str(child)):
+                continue
+            if breaks >= 2:
+                runs.append([])
+            breaks = 0
+            runs[-1].append(child)
+        for run in runs:
+            if len(run) == 1 and isinstance(run[0], Tag) and run[0].name not in BLOCK_TAGS:
+                count, share = (1, 1.0) if run[0].name == "a" and run[0].get("href") else _link_share(run[0])
+                if count and share >= LINK_ONLY_SHARE:
+                    run[0].decompose()
+
+
 def _has_block_child(tag: Tag) -> bool:
     return any(isinstance(c, Tag) and c.name in BLOCK_TAGS for c in tag.children)
 
 
+def _is_label_row(tag: Tag) -> bool:
+    """Short labels on lines of their own ("Media Note<br>Office ...<br>June 1, 2020") or split by
+    separators ("Last updated: June 3, 2020 | Print | Email"): a facts line, not a sentence,
+    however many words it adds up to."""
+    parts = LABEL_SEPARATOR.split(clean(tag.get_text(" ")))
+    if len(parts) >= 2 and all(len(part.split()) <= TYPE_MAX_WORDS for part in parts):
+        return True
+    labels = [c for c in tag.children if isinstance(c, Tag) and c.name != "br"]
+    breaks = sum(1 for c in tag.children if isinstance(c, Tag) and c.name == "br")
+    return (len(labels) >= 2 and breaks >= len(labels) - 1 and not _own_text(tag)
+            and all(c.name not in BLOCK_TAGS and len(clean(c.get_text(" "))) <= LABEL_MAX_CHARS for c in labels))
+
+
+def _holds_paragraphs(tag: Tag) -> bool:
+    """Inline text split by an empty line (`<br><br>`): paragraphs without `<p>`s."""
+    lines = [clean(line) for line in (block_lines(tag) or ())]
+    return any(not line for line in lines[1:-1])
+
+
 def _is_prose(tag: Tag) -> bool:
     if tag.name in ("div", "section", "blockquote") and _has_block_child(tag):
+        return False
+    if _is_label_row(tag):
         return False
     text = clean(tag.get_text(" "))
     if len(text) < PROSE_MIN_CHARS or len(text.split()) < PROSE_MIN_WORDS:
@@ -274,6 +324,22 @@ def _choose_root(soup: BeautifulSoup) -> tuple[Tag, str]:
     return body, "body"
 
 
+def _is_headline(h1: Tag) -> bool:
+    """An <h1> that prints a headline: text of its own, not a link (a logo is an <h1> linking home)."""
+    text = clean(h1.get_text(" "))
+    return bool(text) and _link_share(h1)[1] < LINK_ONLY_SHARE
+
+
+def _headline(root: Tag, page: Tag) -> Tag | None:
+    """The page's headline: the <h1> of the article root, else the page's only one; two different
+    headlines make the page ambiguous."""
+    found = [h for h in root.find_all("h1") if _is_headline(h)] or \
+        [h for h in page.find_all("h1") if _is_headline(h)]
+    if len({_fold(h.get_text(" ")) for h in found}) > 1:
+        raise _Rejected("several headlines: " + " / ".join(repr(clean(h.get_text(" "))[:40]) for h in found[:2]))
+    return found[0] if found else None
+
+
 def _is_wrapper(node: Tag) -> bool:
     return len(node.find_all(True, recursive=False)) == 1 and not _own_text(node)
 
@@ -281,28 +347,92 @@ def _is_wrapper(node: Tag) -> bool:
 def _text_box(block: Tag, root: Tag) -> Tag:
     """The element a prose block is a paragraph of: its parent, through quotations, lists, tables
     and wrappers around the block alone."""
+    if _holds_paragraphs(block) and block.parent is not None and _is_wrapper(block.parent):
+        return block  # the whole text, in one element: climbing would take the page around it
     node = block.parent
     while node is not None and node is not root and (node.name in NOT_A_CONTAINER or _is_wrapper(node)):
         node = node.parent
     return node if node is not None else root
 
 
-def _body_container(root: Tag, prose: list[Tag]) -> Tag:
-    """The element whose own paragraphs hold the most prose (text density by paragraph structure).
-    Prose elsewhere in the article must repeat it (a summary, a teaser), else the page is ambiguous."""
+def _body_container(root: Tag, prose: list[Tag]) -> tuple[Tag, list[Tag]]:
+    """The element whose own paragraphs hold the most prose (text density by paragraph structure),
+    and the prose elsewhere that does not repeat it (a summary, a teaser repeat it): `_check_strays`
+    decides whether the page is ambiguous."""
     weights: dict[int, list] = {}
     for block in prose:
         box = _text_box(block, root)
         weights.setdefault(id(box), [box, 0])[1] += len(clean(block.get_text(" ")))
     container = max(weights.values(), key=lambda entry: entry[1])[0]  # the first of equals, in document order
     text = _fold(container.get_text(" "))
-    for block in prose:
-        if block is container or _within(block, container):
+    strays = [block for block in prose if not (block is container or _within(block, container))
+              and _fold(block.get_text(" ")).rstrip("…. ") not in text]
+    return container, strays
+
+
+def _positions(root: Tag) -> dict[int, int]:
+    return {id(tag): i for i, tag in enumerate(root.find_all(True))}
+
+
+def _is_deck(block: Tag, h1: Tag | None, container: Tag, labels: list[Tag], order: dict[int, int]) -> bool:
+    """The headline's deck (standfirst): one short paragraph between the <h1> and the dateline of
+    the page's header (a publication date label), before the text block. The story starts after
+    the header's date, so a paragraph above it is not the story's lead."""
+    if h1 is None or len(clean(block.get_text(" "))) > DECK_MAX_CHARS or _holds_paragraphs(block):
+        return False
+    at = order[id(block)]
+    if not order[id(h1)] < at < order[id(container)]:
+        return False
+    return any(at < order[id(t)] < order[id(container)] and (t.name == "time" or _printed_date(clean(t.get_text(" "))))
+               for t in labels)
+
+
+def _is_teaser(block: Tag, root: Tag, order: dict[int, int]) -> bool:
+    """A summary in a card of another page: the nearest box around it with a heading has one
+    heading, above the summary, and that heading is all link (a story's own headline is not a
+    link to elsewhere, and an <h1> is the page's own)."""
+    for box in [block, *block.parents]:
+        if box is root:
+            return False
+        headings = box.find_all(HEADING_TAGS)
+        if not headings:
             continue
-        repeated = _fold(block.get_text(" ")).rstrip("…. ")
-        if repeated not in text:
+        if len(headings) > 1 or headings[0].name == "h1" \
+                or not (_within(headings[0], block) or order[id(headings[0])] < order[id(block)]):
+            return False
+        text = clean(headings[0].get_text(" "))
+        linked = sum(len(clean(a.get_text(" "))) for a in headings[0].find_all("a", href=True))
+        return bool(text) and linked >= len(text)
+    return False
+
+
+def _is_note(block: Tag, root: Tag, container: Tag, order: dict[int, int]) -> bool:
+    """A footnote after the text block: opened by a note mark (`<sup>`), or inside an element
+    labelled as the notes (DPUB-ARIA role, aria-label, or its own heading)."""
+    if order[id(block)] < order[id(container)]:
+        return False
+    first = next((c for c in block.children if isinstance(c, Tag) or clean(str(c))), None)
+    if isinstance(first, Tag) and first.name == "sup":
+        return True
+    for box in block.parents:
+        if box is root or _within(container, box):
+            return False
+        role = (box.get("role") or "").strip().lower()
+        heading = box.find(HEADING_TAGS)
+        label = box.get("aria-label") or (clean(heading.get_text(" ")) if heading is not None else "")
+        if role in ("doc-endnotes", "doc-footnote") or NOTES_LABEL.match(clean(label)):
+            return True
+    return False
+
+
+def _check_strays(strays: list[Tag], root: Tag, h1: Tag | None, container: Tag, labels: list[Tag]) -> None:
+    """Prose outside the text block that is neither the headline's deck, a figure's caption nor a
+    footnote makes the page ambiguous: which text is the release?"""
+    order = _positions(root)
+    for block in strays:
+        caption = block.name == "figcaption" or block.find_parent("figure") is not None
+        if not (caption or _is_deck(block, h1, container, labels, order) or _is_note(block, root, container, order)):
             raise _Rejected(f"prose outside the text block: {clean(block.get_text(' '))[:40]!r}")
-    return container
 
 
 # --- Metadata near the title -------------------------------------------------------------------------
@@ -325,6 +455,14 @@ def _label_lines(root: Tag, before: Tag, skip: Tag | None) -> list[Tag]:
         if 0 < len(text) <= LABEL_MAX_CHARS and not (lines and _within(tag, lines[-1])):
             lines.append(tag)
     return lines
+
+
+def _story_box(root: Tag, root_kind: str, container: Tag, h1: Tag | None) -> Tag:
+    """Where the labels of the story's header are: on a page without `<article>`/`<main>`, the
+    smallest element holding both the headline and the text (not the sidebars beside them)."""
+    if root_kind != "body" or h1 is None:
+        return root
+    return next((box for box in container.parents if _within(h1, box)), root)
 
 
 def _own_text(tag: Tag) -> bool:
@@ -466,6 +604,23 @@ def _strip_leading_metadata(blocks: list[BodyBlock], known: set[str], published:
     return blocks
 
 
+def _split_at_empty_lines(blocks: list[BodyBlock]) -> list[BodyBlock]:
+    """An empty line (`<br><br>`) inside a paragraph ends it, as a reader sees it."""
+    out: list[BodyBlock] = []
+    for block in blocks:
+        if block.kind not in (BLOCK_PARAGRAPH, BLOCK_QUOTE):
+            out.append(block)
+            continue
+        run: list[str] = []
+        for line in [*block.lines, ""]:
+            if clean(line):
+                run.append(line)
+            elif run:
+                out.append(BodyBlock(kind=block.kind, lines=tuple(run), ordinal=block.ordinal))
+                run = []
+    return out
+
+
 def _check_body(blocks: list[BodyBlock]) -> None:
     for block in blocks:
         text = clean(" ".join(block.lines))
@@ -513,16 +668,18 @@ def _read(soup: BeautifulSoup, head: _Head, url: str) -> MediaNote:
     _not_a_release(soup, None)
     _drop_chrome(soup.body or soup)
     root, root_kind = _choose_root(soup)
-    h1 = root.find("h1") or ((soup.body or soup).find("h1") if len((soup.body or soup).find_all("h1")) == 1 else None)
+    h1 = _headline(root, soup.body or soup)
     _drop_link_dense(root, h1)
-    prose = _prose_blocks(root)
+    order = _positions(root)
+    prose = [block for block in _prose_blocks(root) if not _is_teaser(block, root, order)]
     if not prose:
         raise _Rejected("no body paragraph")
-    container = _body_container(root, prose)
+    container, strays = _body_container(root, prose)
     title = _title(head, h1)
     _not_a_release(soup, title)
     flat = h1 is not None and (h1 is container or _within(h1, container) or _within(container, h1))
-    labels = _label_lines(root, container, h1) if not flat else []
+    labels = _label_lines(_story_box(root, root_kind, container, h1), container, h1) if not flat else []
+    _check_strays(strays, root, h1, container, labels)
     office, release_type = _office_and_type(head, labels, title)
     published = _published(head, labels)
     if flat:  # the h1 shares the text block: the body is what follows the h1's branch
@@ -531,7 +688,8 @@ def _read(soup: BeautifulSoup, head: _Head, url: str) -> MediaNote:
             sibling.decompose()
         branch.decompose()
     _drop_link_only(container)
-    blocks = body_blocks(container)
+    _drop_link_only_runs(container)
+    blocks = _split_at_empty_lines(body_blocks(container))
     known = {_fold(v) for v in (title, office, release_type) if v}
     blocks = _strip_leading_metadata(blocks, known, published)
     _check_body(blocks)

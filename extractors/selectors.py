@@ -148,6 +148,8 @@ OFFICE_NAME = re.compile(
     r"^(?:(?:the\s+)?(?:office|bureau|embassy|mission|consulate|secretariat)\b"
     r"|(?:(?:deputy|under|assistant)\s+)?secretary\b|(?:u\.s\.\s+)?(?:special\s+(?:envoy|representative)|ambassador)\b)",
     re.IGNORECASE)
+# What a page calls its footnotes (a heading or aria-label over them).
+NOTES_LABEL = re.compile(r"^(?:foot|end)?notes?:?$", re.IGNORECASE)
 BYLINE_PREFIX = re.compile(r"^by\s+", re.IGNORECASE)
 # "Published March 21, 2019": the publication date with its label ("Updated ..." is another date).
 PUBLISHED_PREFIX = re.compile(r"^(?:published|posted|released|issued)(?:\s+on)?:?\s+", re.IGNORECASE)

@@ -362,7 +362,7 @@ def mirror(
         help="Answer every note page with a bot wall: 'botwall' (200 'Technical Difficulties') or 'forbidden' (403).",
     )] = None,
     redesign: Annotated[str | None, typer.Option(
-        help="Serve the release pages in a redesigned markup: semantic, cards, opengraph, portal, blog or newsroom.")] = None,
+        help="Serve the release pages in a redesigned markup: semantic, cards, opengraph, portal, blog or newsroom; or a blind-holdout one: uswds, nextjs, brdivs or pressroom.")] = None,
 ) -> None:
     """Serve the bundled offline copy of state.gov's media notes, until Ctrl-C."""
     from statenotes.mirror import faults

@@ -341,8 +341,12 @@ RENDERERS = {SEMANTIC: _semantic, CARDS: _cards, OPENGRAPH: _opengraph, PORTAL: 
 
 def render_redesigned_page(note: dict, base_url: str, redesign: str, body_variant=None, *,
                            related: list[dict] | None = None) -> str:
-    """The note's release page in `redesign` (one of REDESIGNS); `body_variant` as for
+    """The note's release page in `redesign` (one of REDESIGNS, or of `mirror.holdout.HOLDOUTS`); `body_variant` as for
     `site.render_note_page` (None: chosen by the url); `related` the notes the related cards come from."""
+    from statenotes.mirror.holdout import HOLDOUTS, render_holdout_page  # it builds on this module
+
+    if redesign in HOLDOUTS:
+        return render_holdout_page(note, base_url, redesign, body_variant, related=related)
     if redesign not in RENDERERS:
         raise ValueError(f"unknown redesign {redesign!r}; expected one of {REDESIGNS}")
     base_url = base_url.rstrip("/")
@@ -350,7 +354,10 @@ def render_redesigned_page(note: dict, base_url: str, redesign: str, body_varian
 
 
 def check_redesign(redesign: str | None) -> str | None:
-    if redesign is not None and redesign not in RENDERERS:
-        raise ValueError(f"unknown redesign {redesign!r}; expected one of {REDESIGNS}")
+    """`redesign` if it names one of REDESIGNS or of the blind holdout's (`mirror.holdout.HOLDOUTS`)."""
+    from statenotes.mirror.holdout import HOLDOUTS
+
+    if redesign is not None and redesign not in RENDERERS and redesign not in HOLDOUTS:
+        raise ValueError(f"unknown redesign {redesign!r}; expected one of {REDESIGNS + HOLDOUTS}")
     return redesign
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from statenotes.mirror.holdout import HOLDOUTS
 from statenotes.mirror.redesign import REDESIGNS
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "bench"))
@@ -68,6 +69,16 @@ def test_redesigned_pages_are_recovered_with_no_wrong_field():
     assert len(loaded) >= RECOVERY_FLOOR * len(cases)
     assert all(r["layout"].startswith("generic:") for r in loaded)
     assert sum(r["para_hits"] for r in loaded) >= AGREEMENT_FLOOR * sum(r["para_total"] for r in loaded)
+
+
+def test_blind_holdout_pages_never_load_a_wrong_field_or_paragraph():
+    cases = build_redesign_cases(variant_limit=1, redesigns=HOLDOUTS, prefix="holdout")
+    results = [score_redesign(case) for case in cases]
+    loaded = [r for r in results if r["loaded"]]
+    assert {case.layout for case in cases} == {f"holdout:{name}" for name in HOLDOUTS}
+    assert [r["wrong"] for r in loaded if r["wrong"]] == []
+    assert [r["para_wrong"] for r in loaded if r["para_wrong"]] == []
+    assert loaded  # the check above must not pass by quarantining everything
 
 
 def test_the_fallback_alone_agrees_with_the_primary_parser_on_the_wordpress_layouts():
