@@ -235,6 +235,7 @@ def _reprocess(settings: Settings) -> RunSummary:
             logger.warning("%d pages have no readable raw copy and keep their loaded versions: %s",
                            len(unreadable), "; ".join(unreadable[:5]))
         summary.quarantined = [(q.url, q.stage, q.reason) for q in load.quarantined]
+        summary.unreadable = unreadable
         summary = commit_and_publish(quote(summary), quote(spool), quote(load.quarantined), settings,
                                      started_at, {"unreadable": len(unreadable)}, clock, quote(stages))
     return _finish(summary, load, settings, stages)
