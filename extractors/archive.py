@@ -23,6 +23,7 @@ from statenotes.extractors.errors import ArchiveDamagedError, ArchiveError, Arch
 SUFFIX = ".html.gz"
 DAMAGED_DIRNAME = ".damaged"  # where `verify(repair=True)` moves damaged files (never read back)
 HEX_DIGITS = frozenset("0123456789abcdef")
+TMP_PREFIX = ".tmp-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,7 @@ class RawArchive:
         if target.exists() and self._intact(digest):
             return digest  # a damaged copy is replaced below
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".gz")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=TMP_PREFIX, suffix=".gz")
         try:
             with os.fdopen(fd, "wb") as raw:
                 # mtime=0 keeps the archive byte-identical across runs.
@@ -107,6 +108,14 @@ class RawArchive:
             except ArchiveError as exc:
                 moved = self._move_aside(path) if repair else None
                 yield DamagedEntry(path=path, problem=str(exc), moved_to=moved)
+
+    def remove_stale_temp_files(self) -> list[Path]:
+        """Delete `put`'s temporary files (a put killed before its rename). Only safe when no other
+        process writes to this archive: the caller holds the data folder's run lock."""
+        stale = [path for directory in self.root.glob("??") for path in directory.glob(f"{TMP_PREFIX}*")]
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return stale
 
     def _move_aside(self, path: Path) -> Path:
         aside = self.root / DAMAGED_DIRNAME

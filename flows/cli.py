@@ -54,10 +54,17 @@ class _RichProgress:
         self.bar.advance(self.task, pages)
 
 
-def _run_with_progress(run):
+def _run_with_progress(run, settings):
+    """Run a flow: its data folder checked first (a second run, an unusable folder or a damaged lake
+    file fail here in one line, before Prefect starts), the embedded Prefect server bound to us."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from statenotes.flows import progress
+    from statenotes.flows.embedded_server import bind_embedded_server
+    from statenotes.flows.runlock import preflight
+
+    preflight(settings)
+    bind_embedded_server()
 
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
@@ -120,7 +127,7 @@ def backfill(
         request = _backfill_request(start.date(), end.date(), site)
         from statenotes.flows.pipeline import backfill as backfill_flow
 
-        summary = _run_with_progress(lambda: backfill_flow(request, settings=settings))
+        summary = _run_with_progress(lambda: backfill_flow(request, settings=settings), settings)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -136,7 +143,7 @@ def run(base_url: BaseUrl = None, data_dir: DataDir = None, crawl_delay: CrawlDe
                              task_runner=task_runner)
         from statenotes.flows.pipeline import nightly
 
-        summary = _run_with_progress(lambda: nightly(settings=settings))
+        summary = _run_with_progress(lambda: nightly(settings=settings), settings)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -150,7 +157,7 @@ def reprocess(data_dir: DataDir = None, task_runner: TaskRunnerOption = None, ve
         settings = _settings(data_dir=data_dir, task_runner=task_runner)
         from statenotes.flows.pipeline import reprocess as reprocess_flow
 
-        summary = _run_with_progress(lambda: reprocess_flow(settings=settings))
+        summary = _run_with_progress(lambda: reprocess_flow(settings=settings), settings)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -346,7 +353,7 @@ def demo(data_dir: DataDir = None, verbose: Verbose = False) -> None:
             settings = _settings(base_url=site.base_url, data_dir=data_dir, crawl_delay_s=0.0,
                                  requests_per_minute=0)
             request = _backfill_request(DEMO_START, datetime.now(UTC).date(), None)
-            summary = _run_with_progress(lambda: backfill_flow(request, settings=settings))
+            summary = _run_with_progress(lambda: backfill_flow(request, settings=settings), settings)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -28,6 +27,7 @@ from statenotes.flows.loading import SpooledLoad
 from statenotes.flows.parameters import BackfillRequest, DiscoveryMode
 from statenotes.flows.pages import rest_pages
 from statenotes.flows.reprocess import archived_pages, read_pages
+from statenotes.flows.runlock import start_run
 from statenotes.flows.runners import parse_runner
 from statenotes.flows.settings import Settings, load_settings
 from statenotes.flows.stages import StageClock
@@ -41,8 +41,8 @@ log = logging.getLogger(__name__)
 REPORT_FILENAME = "report.html"  # written beside the DuckDB file after every run
 
 
-def _new_summary(flow_name: str, start: date | None, end: date | None, settings: Settings) -> RunSummary:
-    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+def _new_summary(flow_name: str, start: date | None, end: date | None, settings: Settings,
+                 run_id: str) -> RunSummary:
     return RunSummary(run_id=run_id, flow=flow_name, start=start, end=end, base_url=settings.base_url)
 
 
@@ -93,9 +93,9 @@ def _says_what_a_failure_left(settings: Settings) -> Iterator[None]:
 
 
 def _crawl(flow_name: str, start: date, end: date, settings: Settings, parameters: dict,
-           discovery: str = DiscoveryMode.LISTING.value, retry_quarantined: bool = False) -> RunSummary:
-    with _says_what_a_failure_left(settings):
-        return _crawl_window(flow_name, start, end, settings, parameters, discovery, retry_quarantined)
+           discovery: str = DiscoveryMode.LISTING.value) -> RunSummary:
+    with _says_what_a_failure_left(settings), start_run(settings, flow_name) as run_id:
+        return _crawl_window(flow_name, start, end, settings, parameters, discovery, False, run_id)
 
 
 def _with_quarantined(refs: list[NoteRef], lake: Lake) -> list[NoteRef]:
@@ -113,10 +113,10 @@ def _spool_fetches(spool: CandidateSpool, fetcher: Fetcher, summary: RunSummary)
 
 
 def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, parameters: dict,
-                  discovery: str, retry_quarantined: bool) -> RunSummary:
+                  discovery: str, retry_quarantined: bool, run_id: str) -> RunSummary:
     logger = get_run_logger()
     started_at, clock, stages = datetime.now(UTC), time.monotonic(), StageClock()
-    summary = _new_summary(flow_name, start, end, settings)
+    summary = _new_summary(flow_name, start, end, settings, run_id)
     logger.info("%s %s: notes listed %s..%s at %s into %s", flow_name, summary.run_id, start, end,
                 settings.base_url, settings.data_dir)
     archive, lake = RawArchive(settings.raw_dir), Lake(settings.lake_dir)
@@ -195,9 +195,10 @@ def nightly(settings: Settings | None = None) -> RunSummary:
         settings: Leave empty: the settings of the process that runs the flow.
     """
     settings = _resolve(settings)
-    start, end = nightly_window(Lake(settings.lake_dir), datetime.now(UTC).date(),
-                                settings.lookback_days, settings.overlap_days)
-    return _crawl("nightly", start, end, settings, {}, retry_quarantined=True)
+    with _says_what_a_failure_left(settings), start_run(settings, "nightly") as run_id:
+        start, end = nightly_window(Lake(settings.lake_dir), datetime.now(UTC).date(),
+                                    settings.lookback_days, settings.overlap_days)
+        return _crawl_window("nightly", start, end, settings, {}, DiscoveryMode.LISTING.value, True, run_id)
 
 
 @flow(name="reprocess", log_prints=False)
@@ -208,14 +209,14 @@ def reprocess(settings: Settings | None = None) -> RunSummary:
         settings: Leave empty: the settings of the process that runs the flow.
     """
     settings = _resolve(settings)
-    with _says_what_a_failure_left(settings):
-        return _reprocess(settings)
+    with _says_what_a_failure_left(settings), start_run(settings, "reprocess") as run_id:
+        return _reprocess(settings, run_id)
 
 
-def _reprocess(settings: Settings) -> RunSummary:
+def _reprocess(settings: Settings, run_id: str) -> RunSummary:
     logger = get_run_logger()
     started_at, clock, stages = datetime.now(UTC), time.monotonic(), StageClock()
-    summary = _new_summary("reprocess", None, None, settings)
+    summary = _new_summary("reprocess", None, None, settings, run_id)
     archive, lake = RawArchive(settings.raw_dir), Lake(settings.lake_dir)
     candidates = archived_pages(lake)
     summary.discovered = len(candidates)
