@@ -107,7 +107,7 @@ def _backfill_request(start: date, end: date, site: str | None):
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[red]error:[/] {exc}", highlight=False)
+    err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)  # one line, however long
     raise typer.Exit(1)
 
 
