@@ -65,7 +65,10 @@ def utf16(html: bytes, codec: str) -> bytes:
 
 
 def meta_charset(html: bytes, label: bytes) -> bytes:
-    return re.sub(rb'<meta charset="[^"]*"', b'<meta charset="' + label + b'"', html, count=1, flags=re.I)
+    """`html` with its `<meta charset>` (or http-equiv Content-Type's charset) saying `label`."""
+    changed, count = re.subn(rb'(<meta[^>]*charset=["\']?)[\w-]+', rb"\g<1>" + label, html, count=1, flags=re.I)
+    assert count == 1
+    return changed
 
 
 @pytest.mark.parametrize("page", ["seed.html", "drupal.html"])
