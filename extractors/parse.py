@@ -211,6 +211,7 @@ def is_bot_wall(html: bytes, content_type: str | None = None) -> bool:
     """True when `html` is a bot-wall page ("Technical Difficulties", "Access Denied", ...) rather
     than what was asked for: the check `parse_note` makes, without parsing the release. A JSON or
     XML answer, or a release page whatever its title says, is not one."""
+    html, content_type = as_ascii_compatible(html, content_type)
     start = html[:HEADLESS_SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not start.startswith(b"<") or start[:5].lower() == b"<?xml":
         return False  # JSON (the REST API), plain text or XML (sitemaps)

@@ -176,3 +176,12 @@ def test_a_damaged_lake_file_stops_the_run_before_the_crawl(tmp_path, mirror, da
         assert line.startswith(f"error: lake file {victim} cannot be read (") and "restore it" in line
     assert mirror.requests == []  # found before the crawl, not at the commit
     assert settings.db_path.read_bytes() == published
+
+
+def test_a_utf16_bot_wall_is_still_a_bot_wall():
+    from statenotes.extractors.parse import is_bot_wall
+
+    html = (PAGES / "bot_wall.html").read_bytes()
+    assert is_bot_wall(utf16(html, "utf-16-le")) and is_bot_wall(utf16(html, "utf-16-be"))
+    with pytest.raises(ParseError, match="bot wall"):
+        parse_note(utf16(html, "utf-16-be"), URL)

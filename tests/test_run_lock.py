@@ -114,6 +114,8 @@ def test_a_killed_backfill_leaves_no_server_and_the_next_run_sweeps_its_files(tm
                 process.wait()
         killed_at = time.monotonic()
         _, alive = psutil.wait_procs(descendants, timeout=SERVER_GONE_WITHIN_S)
+        for survivor in alive:  # leave nothing behind, even when failing
+            survivor.kill()
         assert alive == [], f"still running {SERVER_GONE_WITHIN_S} s after the kill: {alive}"
         assert time.monotonic() - killed_at < SERVER_GONE_WITHIN_S
         assert all(path.exists() for path in building)  # left by the killed run
