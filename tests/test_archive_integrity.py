@@ -17,7 +17,7 @@ from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.errors import ArchiveDamagedError, ArchiveMissingError
 from statenotes.flows.parameters import BackfillRequest
 from statenotes.flows.pipeline import backfill, reprocess
-from statenotes.flows.settings import load_settings
+from statenotes.flows.settings import load_settings, run_with
 from statenotes.mirror.server import MirrorServer
 
 EVERYTHING = BackfillRequest(start=date(2000, 1, 1), end=datetime.now(UTC).date())
@@ -76,12 +76,12 @@ def notes(db_path) -> list[tuple]:
 def test_a_304_for_a_damaged_copy_fetches_the_page_again_and_reprocess_skips_it(tmp_path):
     with MirrorServer() as site:
         settings = settings_for(site, tmp_path)
-        first = backfill(EVERYTHING, settings=settings)
+        first = run_with(settings, backfill, EVERYTHING)
         loaded = notes(settings.db_path)
         archive, sha = RawArchive(settings.raw_dir), seed_sha(settings.db_path)
         truncate(archive.path_for(sha))
         site.clear_requests()
-        second = backfill(EVERYTHING, settings=settings)
+        second = run_with(settings, backfill, EVERYTHING)
         asked = [status for _, path, status in site.requests if path == SEED_PATH]
     assert (second.new, second.updated, second.unchanged, second.quarantined) == (0, 0, first.new, [])
     assert sorted(asked) == [200, 304]  # conditional, then in full: the archived copy was not trusted
@@ -89,7 +89,7 @@ def test_a_304_for_a_damaged_copy_fetches_the_page_again_and_reprocess_skips_it(
     assert notes(settings.db_path) == loaded
 
     not_gzip(archive.path_for(sha))
-    summary = reprocess(settings=settings)
+    summary = run_with(settings, reprocess)
     assert len(summary.unreadable) == 1 and summary.unreadable[0].endswith("(not a valid gzip stream: "
                                                                             "Not a gzipped file (b'<h'))")
     assert SEED_PATH in summary.unreadable[0] and summary.unchanged == first.new - 1

@@ -161,10 +161,10 @@ def test_a_read_only_lake_is_one_line_before_the_crawl(tmp_path, mirror):
 def test_a_damaged_lake_file_stops_the_run_before_the_crawl(tmp_path, mirror, damage):
     from statenotes.flows.parameters import BackfillRequest
     from statenotes.flows.pipeline import backfill
-    from statenotes.flows.settings import load_settings
+    from statenotes.flows.settings import load_settings, run_with
 
     settings = load_settings(base_url=mirror.base_url, data_dir=tmp_path, crawl_delay_s=0.0, requests_per_minute=0)
-    backfill(BackfillRequest(start=date(2019, 1, 1), end=date(2019, 12, 31)), settings=settings)
+    run_with(settings, backfill, BackfillRequest(start=date(2019, 1, 1), end=date(2019, 12, 31)))
     victim = sorted((settings.lake_dir / "paragraphs").rglob("*.parquet"))[0]
     content = victim.read_bytes()
     victim.write_bytes(b"not parquet at all" if damage == "garbage" else content[: len(content) // 2])

@@ -19,7 +19,7 @@ from statenotes.flows import tasks
 from statenotes.flows.parameters import BackfillRequest
 from statenotes.flows.pipeline import backfill
 from statenotes.flows.runlock import RunLockedError, run_lock
-from statenotes.flows.settings import load_settings
+from statenotes.flows.settings import load_settings, run_with
 from statenotes.mirror.server import MirrorServer
 from statenotes.warehouse import journal
 
@@ -54,7 +54,7 @@ def test_a_second_run_on_the_same_data_folder_stops_at_once_naming_the_holder(tm
         _, stderr = second.communicate(timeout=60)
         elapsed = time.monotonic() - started
         with pytest.raises(RunLockedError, match=f"in use by run 20260101T000000Z-holder00 .backfill, pid {os.getpid()}"):
-            backfill(EVERYTHING, settings=settings_for(site, tmp_path))  # a flow run (e.g. a deployment's)
+            run_with(settings_for(site, tmp_path), backfill, EVERYTHING)  # a flow run (e.g. a deployment's)
         requests = site.request_count
     assert second.returncode == 1
     lines = stderr.strip().splitlines()
@@ -87,7 +87,7 @@ def test_the_duckdb_file_is_swapped_in_under_the_lake_lock(tmp_path, monkeypatch
 
     monkeypatch.setattr(tasks, "install", watched_install)
     with MirrorServer() as site:
-        backfill(EVERYTHING, settings=settings_for(site, tmp_path))
+        run_with(settings_for(site, tmp_path), backfill, EVERYTHING)
     assert held_during_install == [True]
 
 
@@ -123,6 +123,6 @@ def test_a_killed_backfill_leaves_no_server_and_the_next_run_sweeps_its_files(tm
         stray_put.parent.mkdir(parents=True, exist_ok=True)
         stray_put.write_bytes(b"half a page")
 
-        summary = backfill(EVERYTHING, settings=settings_for(site, tmp_path))
+        summary = run_with(settings_for(site, tmp_path), backfill, EVERYTHING)
     assert summary.new > 0
     assert list(tmp_path.glob(".statenotes.duckdb.*")) == [] and not stray_put.exists()
