@@ -23,5 +23,21 @@ class ParseError(StatenotesError):
         self.reason = reason
 
 
+class ArchiveError(StatenotesError):
+    """A raw page cannot be read back from the archive; `sha256` names it."""
+
+    def __init__(self, sha256: str, message: str):
+        super().__init__(message)
+        self.sha256 = sha256
+
+
+class ArchiveMissingError(ArchiveError):
+    """The archive has no file for this sha256."""
+
+
+class ArchiveDamagedError(ArchiveError):
+    """The file is there but unusable: truncated, not gzip, or its content does not hash to its name."""
+
+
 class ConfigError(StatenotesError):
     """Settings or the gazetteer are invalid."""

@@ -43,7 +43,9 @@ log = logging.getLogger(__name__)
 
 # Recorded with every note version; bump when the same bytes would give different notes or
 # paragraphs (parse_note or transforms.paragraphs changed), so that a reprocess can tell.
-PARSER_VERSION = "1.3"  # 1.3: the generic fallback reads pages no known layout recognises
+PARSER_VERSION = "1.4"  # 1.3: the generic fallback reads pages no known layout recognises; 1.4: a UTF-16 BOM wins
+UTF16_CODECS = frozenset({"utf-16", "utf-16-le", "utf-16-be"})
+UTF16_BOMS = ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
 PARSER = "lxml"
 FALLBACK_ENCODING = "windows-1252"  # what browsers assume for undeclared non-UTF-8 pages
@@ -67,22 +69,32 @@ def _encoding_label(label: str | None) -> str | None:
 
 
 def choose_encoding(html: bytes, content_type: str | None) -> str:
-    """HTTP header charset, else the page's own `<meta charset>`, else UTF-8 if it decodes, else
-    windows-1252. Deciding here keeps BeautifulSoup from running a slow statistical detector.
+    """A byte order mark, else the HTTP header charset, else the page's own `<meta charset>`, else
+    UTF-8 if it decodes, else windows-1252. Deciding here keeps BeautifulSoup from running a slow
+    statistical detector.
+
+    As browsers do (WHATWG encoding sniffing): the BOM beats every label, and a UTF-16 label on
+    bytes that are not UTF-16 (no NUL byte: ASCII markup, where a `<meta>` could be read at all)
+    is ignored.
 
     One exception to the header's word: a windows-1252 family label (iso-8859-1, latin-1, ...) on
     bytes that decode as UTF-8, have non-ASCII in them, and do not themselves declare a non-UTF-8
     charset, is a mislabel (servers default to latin-1; valid multi-byte UTF-8 is next to
     impossible as real windows-1252 text). Trusting the header would load "â€™" for "’".
     """
+    if html.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    for bom, codec in UTF16_BOMS:
+        if html.startswith(bom):
+            return codec
     match = CHARSET_PARAM.search(content_type or "")
-    from_header = _encoding_label(match.group(1)) if match else None
+    from_header = _unless_false_utf16(_encoding_label(match.group(1)) if match else None, html)
     if from_header and _codec(from_header) != _codec(FALLBACK_ENCODING):
         return from_header
     head_end = HEAD_END.search(html)
     head = html[: head_end.end()] if head_end else html[:HEADLESS_SNIFF_BYTES]
-    declared = _encoding_label(
-        EncodingDetector.find_declared_encoding(head, is_html=True, search_entire_document=True))
+    declared = _unless_false_utf16(_encoding_label(
+        EncodingDetector.find_declared_encoding(head, is_html=True, search_entire_document=True)), html)
     if from_header:
         if _codec(declared) in (None, "utf-8") and _is_utf8_text(html):
             log.debug("charset %r in the header, but the bytes are UTF-8: read as UTF-8", match.group(1))
@@ -95,6 +107,22 @@ def choose_encoding(html: bytes, content_type: str | None) -> str:
     except UnicodeDecodeError:
         return FALLBACK_ENCODING
     return "utf-8"
+
+
+def _unless_false_utf16(label: str | None, html: bytes) -> str | None:
+    """None for a UTF-16 label on bytes with no NUL in their first bytes: UTF-16 markup has one in
+    every other byte, so these bytes are ASCII-compatible and the label is a mistake."""
+    if label and _codec(label) in UTF16_CODECS and b"\x00" not in html[:HEADLESS_SNIFF_BYTES]:
+        return None
+    return label
+
+
+def as_ascii_compatible(html: bytes, content_type: str | None) -> tuple[bytes, str | None]:
+    """A page with a UTF-16 BOM, as UTF-8 (the byte-level steps look for ASCII markup); others as given."""
+    for bom, codec in UTF16_BOMS:
+        if html.startswith(bom):
+            return html[len(bom):].decode(codec, errors="replace").encode("utf-8"), "text/html; charset=utf-8"
+    return html, content_type
 
 
 def _codec(label: str | None) -> str | None:
@@ -184,6 +212,7 @@ def is_bot_wall(html: bytes, content_type: str | None = None) -> bool:
     """True when `html` is a bot-wall page ("Technical Difficulties", "Access Denied", ...) rather
     than what was asked for: the check `parse_note` makes, without parsing the release. A JSON or
     XML answer, or a release page whatever its title says, is not one."""
+    html, content_type = as_ascii_compatible(html, content_type)
     start = html[:HEADLESS_SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not start.startswith(b"<") or start[:5].lower() == b"<?xml":
         return False  # JSON (the REST API), plain text or XML (sitemaps)
@@ -202,21 +231,25 @@ def parse_note(html: bytes, url: str, content_type: str | None = None) -> MediaN
     """
     if isinstance(html, str):
         html, content_type = html.encode("utf-8"), "text/html; charset=utf-8"
+    html, content_type = as_ascii_compatible(html, content_type)
     if DOCUMENT_START.search(html[:HEADLESS_SNIFF_BYTES]) and not DOCUMENT_END.search(html[-TAIL_BYTES:]):
         # A body cut short in transit would otherwise load as a shorter note.
         raise ParseError("truncated page (no </html>)", url)
     # Decoded here, not by BeautifulSoup: its encoding detection costs more than the parse.
     encoding = choose_encoding(html, content_type)
     text = _decode(article_region(html), encoding)
-    page = PageIndex(BeautifulSoup(text, PARSER))
-    _reject_non_release(page, url)
-    for stage in LAYOUT_STAGES:
-        note = stage(page, url)
-        if note is not None:
-            return note
-    # No known layout: the generic fallback reads the whole page (its head's JSON-LD and the
-    # chrome it must see to drop are outside the pre-slice).
-    return generic_note(BeautifulSoup(_decode(html, encoding), PARSER), url)
+    try:
+        page = PageIndex(BeautifulSoup(text, PARSER))
+        _reject_non_release(page, url)
+        for stage in LAYOUT_STAGES:
+            note = stage(page, url)
+            if note is not None:
+                return note
+        # No known layout: the generic fallback reads the whole page (its head's JSON-LD and the
+        # chrome it must see to drop are outside the pre-slice).
+        return generic_note(BeautifulSoup(_decode(html, encoding), PARSER), url)
+    except RecursionError:  # elements nested thousands deep: no release is, and the tree walks recurse
+        raise ParseError("elements nested too deeply to read (thousands of levels)", url) from None
 
 
 def parse_generic(html: bytes, url: str, content_type: str | None = None) -> MediaNote:

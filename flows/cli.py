@@ -58,11 +58,18 @@ class _RichProgress:
 
 def _run_with_progress(run, settings):
     """`run()` (a flow) with `settings` (flags applied) and a progress bar on stderr. SIGTERM or
-    Ctrl-C stop it cleanly: one line says whether anything was committed, and the exit is non-zero."""
+    Ctrl-C stop it cleanly: one line says whether anything was committed, and the exit is non-zero.
+    The data folder is checked first (a second run, an unusable folder or a damaged lake file fail
+    here in one line, before Prefect starts) and the embedded Prefect server is bound to this process."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from statenotes.flows import interrupts, progress
+    from statenotes.flows.embedded_server import bind_embedded_server
+    from statenotes.flows.runlock import preflight
     from statenotes.flows.settings import running_with
+
+    preflight(settings)
+    bind_embedded_server()
 
     # markup=False: a description is shown as it is, whatever it holds
     columns = [TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
@@ -108,6 +115,12 @@ def _print_summary(summary) -> None:
         out.print(Text.assemble(("quarantined", "yellow"), f" ({stage}) {redact(url)}: {redact(reason)}"))
     if len(summary.quarantined) > 10:
         out.print(f"... and {len(summary.quarantined) - 10} more: statenotes sql \"select * from quarantine\"")
+    if summary.unreadable:
+        out.print(f"{len(summary.unreadable)} archived pages could not be read back and kept their loaded "
+                  "versions (statenotes verify-archive --repair, then a run fetches them again):",
+                  markup=False, highlight=False)
+        for line in summary.unreadable[:10]:
+            out.print(f"  unreadable {redact(line)}", markup=False, highlight=False)
 
 
 def _backfill_request(start: date, end: date, site: str | None):
@@ -259,6 +272,43 @@ def report(
     except StatenotesError as exc:
         _fail(exc)
     out.print(f"Report: {path.as_uri()}", highlight=False, markup=False)
+
+
+@app.command("verify-archive")
+def verify_archive(
+    repair: Annotated[bool, typer.Option(
+        "--repair", help="Move damaged files aside (to raw/.damaged/) so that the next run fetches those pages again.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Read every raw page back (gzip and sha256); list the damaged ones, exit 1 if any."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from statenotes.extractors.archive import RawArchive
+
+    try:
+        archive = RawArchive(_settings(data_dir=data_dir).raw_dir)
+        checked = sum(1 for _ in archive.entries())
+        damaged = list(archive.verify(repair=repair))
+    except (StatenotesError, OSError) as exc:
+        _fail(exc)
+    if not damaged:
+        out.print(f"{checked} raw pages checked under {archive.root}: all intact", markup=False, highlight=False)
+        return
+    table = Table(title=f"{len(damaged)} of {checked} raw pages damaged under {archive.root}")
+    table.add_column("file")
+    table.add_column("problem")
+    if repair:
+        table.add_column("moved to")
+    for entry in damaged:
+        cells = [entry.path.relative_to(archive.root), entry.problem] + ([entry.moved_to] if repair else [])
+        table.add_row(*(Text(str(cell)) for cell in cells))
+    out.print(table)
+    next_step = ("moved aside: the next run fetches these pages again (a reprocess skips them until then)"
+                 if repair else "run `statenotes verify-archive --repair` to move them aside; the next run "
+                 "then fetches those pages again")
+    err.print(f"{len(damaged)} damaged raw pages: {next_step}", markup=False, highlight=False)
+    raise typer.Exit(1)
 
 
 QUARANTINE_SQL = """select url, stage, reason, attempts, last_seen_at as last_seen

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from statenotes.extractors.archive import RawArchive
-from statenotes.extractors.errors import FetchError, ParseError, StatenotesError
+from statenotes.extractors.errors import ArchiveError, FetchError, ParseError
 from statenotes.extractors.http import NOT_MODIFIED, VIA_WAYBACK, Fetcher
 from statenotes.extractors.parse import PARSER_VERSION, parse_fetched
 from statenotes.extractors.reasons import content_may_come_from_elsewhere
@@ -207,13 +207,14 @@ def rest_fallback(quarantined: list[QuarantineItem], fetcher: Fetcher, archive: 
 def _fetch_or_reuse(url: str, fetcher: Fetcher, archive: RawArchive,
                     validators: Validators | None) -> tuple[FetchedPage, bytes]:
     """The page and its body: fetched, or (on a 304) read back from the raw archive. An archived
-    copy that is gone or corrupt is fetched again in full rather than trusted."""
+    copy that is gone or damaged is fetched again in full rather than trusted (and the full body
+    then replaces the damaged file)."""
     page = fetcher.fetch_page(url, validators=validators)
     if page.status != NOT_MODIFIED:
         return page, page.body
     try:
         return page, archive.get(page.sha256)
-    except StatenotesError as exc:
+    except ArchiveError as exc:
         log.warning("%s: 304 but the archived copy is unusable (%s); fetching it in full", url, exc)
         page = fetcher.fetch_page(url)
         return page, page.body

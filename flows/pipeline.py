@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
@@ -31,6 +30,7 @@ from statenotes.flows.loading import SpooledLoad
 from statenotes.flows.parameters import BackfillRequest, DiscoveryMode
 from statenotes.flows.pages import rest_fallback, rest_pages
 from statenotes.flows.reprocess import archived_pages, read_pages
+from statenotes.flows.runlock import start_run
 from statenotes.flows.runners import parse_runner
 from statenotes.flows.settings import Settings, settings_for_run
 from statenotes.flows.stages import StageClock
@@ -53,8 +53,8 @@ log = logging.getLogger(__name__)
 REPORT_FILENAME = "report.html"  # written beside the DuckDB file after every run
 
 
-def _new_summary(flow_name: str, start: date | None, end: date | None, settings: Settings) -> RunSummary:
-    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+def _new_summary(flow_name: str, start: date | None, end: date | None, settings: Settings,
+                 run_id: str) -> RunSummary:
     return RunSummary(run_id=run_id, flow=flow_name, start=start, end=end, base_url=redact(settings.base_url))
 
 
@@ -105,9 +105,9 @@ def _says_what_a_failure_left(settings: Settings) -> Iterator[None]:
 
 
 def _crawl(flow_name: str, start: date, end: date, settings: Settings, parameters: dict,
-           discovery: str = DiscoveryMode.LISTING.value, retry_quarantined: bool = False) -> RunSummary:
-    with _says_what_a_failure_left(settings):
-        return _crawl_window(flow_name, start, end, settings, parameters, discovery, retry_quarantined)
+           discovery: str = DiscoveryMode.LISTING.value) -> RunSummary:
+    with _says_what_a_failure_left(settings), start_run(settings, flow_name) as run_id:
+        return _crawl_window(flow_name, start, end, settings, parameters, discovery, False, run_id)
 
 
 def _with_quarantined(refs: list[NoteRef], lake: Lake, admit) -> list[NoteRef]:
@@ -126,10 +126,10 @@ def _spool_fetches(spool: CandidateSpool, fetcher: Fetcher, summary: RunSummary)
 
 
 def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, parameters: dict,
-                  discovery: str, retry_quarantined: bool) -> RunSummary:
+                  discovery: str, retry_quarantined: bool, run_id: str) -> RunSummary:
     logger = get_run_logger()
     started_at, clock, stages = datetime.now(UTC), time.monotonic(), StageClock()
-    summary = _new_summary(flow_name, start, end, settings)
+    summary = _new_summary(flow_name, start, end, settings, run_id)
     logger.info("%s %s: notes listed %s..%s at %s into %s", flow_name, summary.run_id, start, end,
                 redact(settings.base_url), settings.data_dir)
     archive, lake = RawArchive(settings.raw_dir), Lake(settings.lake_dir)
@@ -253,23 +253,26 @@ def nightly_window(lake: Lake, today: date, lookback_days: int, overlap_days: in
 def nightly() -> RunSummary:
     """The incremental run: everything listed since the watermark (minus an overlap)."""
     settings = _resolve()
-    start, end = nightly_window(Lake(settings.lake_dir), datetime.now(UTC).date(),
-                                settings.lookback_days, settings.overlap_days)
-    return _ended(_crawl("nightly", start, end, settings, {}, retry_quarantined=True))
+    with _says_what_a_failure_left(settings), start_run(settings, "nightly") as run_id:
+        # the watermark is read under the run lock: a run that ended meanwhile has moved it
+        start, end = nightly_window(Lake(settings.lake_dir), datetime.now(UTC).date(),
+                                    settings.lookback_days, settings.overlap_days)
+        return _ended(_crawl_window("nightly", start, end, settings, {}, DiscoveryMode.LISTING.value, True,
+                                    run_id))
 
 
 @flow(name="reprocess", log_prints=False)
 def reprocess() -> RunSummary:
     """Parse every archived note page again (after a parser or gazetteer change), without the network."""
     settings = _resolve()
-    with _says_what_a_failure_left(settings):
-        return _reprocess(settings)
+    with _says_what_a_failure_left(settings), start_run(settings, "reprocess") as run_id:
+        return _reprocess(settings, run_id)
 
 
-def _reprocess(settings: Settings) -> RunSummary:
+def _reprocess(settings: Settings, run_id: str) -> RunSummary:
     logger = get_run_logger()
     started_at, clock, stages = datetime.now(UTC), time.monotonic(), StageClock()
-    summary = _new_summary("reprocess", None, None, settings)
+    summary = _new_summary("reprocess", None, None, settings, run_id)
     archive, lake = RawArchive(settings.raw_dir), Lake(settings.lake_dir)
     candidates = archived_pages(lake)
     summary.discovered = len(candidates)
@@ -290,6 +293,7 @@ def _reprocess(settings: Settings) -> RunSummary:
                            len(unreadable), "; ".join(unreadable[:5]))
         summary.quarantined = [(q.url, q.stage, q.reason) for q in load.quarantined]
         summary.layouts, summary.sources = dict(load.layouts), dict(load.sources)
+        summary.unreadable = unreadable
         summary = commit_and_publish(quote(summary), quote(spool), quote(load.quarantined), settings,
                                      started_at, {"unreadable": len(unreadable)}, clock, quote(stages))
     return _finish(summary, load, settings, stages)

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from statenotes.extractors.archive import RawArchive
-from statenotes.extractors.errors import StatenotesError
+from statenotes.extractors.errors import ArchiveError
 from statenotes.flows.pages import STAGE_PARSE, RawPage
 from statenotes.warehouse.lake import Lake
 
@@ -74,7 +74,7 @@ def read_pages(archived: list[ArchivedPage], archive: RawArchive) -> tuple[list[
             continue
         try:
             body = archive.get(item.sha256)
-        except StatenotesError as exc:
+        except ArchiveError as exc:  # missing or damaged: skipped, named; the loaded version stays
             problems.append(f"{item.url}: {exc}")
             continue
         # The response's Content-Type is not kept: the encoding comes from the page itself.

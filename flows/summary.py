@@ -29,6 +29,7 @@ class RunSummary:
     updated: int = 0
     unchanged: int = 0
     quarantined: list[tuple[str, str, str]] = field(default_factory=list)  # url, stage, reason
+    unreadable: list[str] = field(default_factory=list)  # reprocess: "url: why its raw copy is unusable"
     requests: int = 0
     bytes: int = 0
     refused_urls: int = 0  # URLs (links, redirects) the URL policy refused: never requested

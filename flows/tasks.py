@@ -119,9 +119,15 @@ def commit_and_publish(summary: RunSummary, spool: CandidateSpool, quarantined: 
         prepared.append(prepare(files, settings.db_path))
         build_seconds.append(time.perf_counter() - started)
 
+    def install_duckdb() -> None:
+        # Under the lake's lock: a run that commits after us also publishes after us.
+        started = time.perf_counter()
+        install(prepared[-1])
+        build_seconds.append(time.perf_counter() - started)
+
     merging = time.perf_counter()
     try:
-        with lake.transaction(before_commit=build_duckdb) as tx:
+        with lake.transaction(before_commit=build_duckdb, after_commit=install_duckdb) as tx:
             counts = tx.merge_spooled(spool)
             tx.upsert_actors(actor_table(gazetteer_actors(load_gazetteer())))
             tx.append_spooled_fetches(spool, summary.run_id)
@@ -140,10 +146,8 @@ def commit_and_publish(summary: RunSummary, spool: CandidateSpool, quarantined: 
         for item in prepared:
             discard(item)
         raise
-    # the commit itself (the runs file, fsyncs, renames) is parquet time; the DuckDB build is publish
+    # the commit itself (the runs file, fsyncs, renames) is parquet time; the DuckDB build and swap are publish
     stages.add("parquet", time.perf_counter() - merging - sum(build_seconds))
-    with stages.timing("publish"):
-        install(prepared[-1])
     stages.add("publish", sum(build_seconds))
     summary.stage_seconds = stages.seconds()
     summary.db_path = str(settings.db_path)

@@ -256,7 +256,9 @@ UTF8_PAGE = '<html><head><meta charset="utf-8"><title>t</title></head><body><p>Z
     # Both the header and the page say windows-1252: their word stands, even on UTF-8 bytes.
     (UTF8_PAGE.replace("utf-8", "windows-1252").encode(), "text/html; charset=iso-8859-1", "windows-1252"),
     (UTF8_PAGE.encode("ascii", "replace"), "text/html; charset=iso-8859-1", "windows-1252"),
-    (UTF8_PAGE.encode(), "text/html; charset=utf-16", "utf-16"),  # other labels are not second-guessed
+    # A utf-16 label on bytes without a NUL (ASCII-compatible, so not UTF-16) is ignored, as browsers do.
+    (UTF8_PAGE.encode(), "text/html; charset=utf-16", "utf-8"),
+    (UTF8_PAGE.encode(), "text/html; charset=koi8-r", "koi8-r"),  # other labels are not second-guessed
 ])
 def test_choose_encoding_distrusts_a_latin1_label_on_utf8_bytes(body, content_type, expected):
     assert choose_encoding(body, content_type) == expected

@@ -108,7 +108,8 @@ def test_a_run_that_fails_leaves_the_warehouse_as_it_was(tmp_path, monkeypatch):
             run_with(settings_for(site, tmp_path), backfill, WINDOW)
     assert files_of(tmp_path / "lake") == lake_before
     assert (tmp_path / "statenotes.duckdb").read_bytes() == db_before
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    # no half-built DuckDB file; the run lock's file stays (like lake/_lock), unlocked
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [".statenotes.run.lock"]
     assert [r["status"] for r in Lake(tmp_path / "lake").read("runs").to_pylist()] == ["success"]
 
 

@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import LakeCorruptError, LakeLockedError
+from .errors import LakeCorruptError, LakeLockedError, LakeUnusableError
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,10 @@ def fsync_dir(path: Path) -> None:
 @contextlib.contextmanager
 def locked(root: Path, exclusive: bool, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
     """Hold the lake's flock (released by the kernel if the process dies)."""
-    fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise LakeUnusableError(f"lake {root} cannot be opened for writing: {exc.strerror or exc}") from None
     try:
         mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
         deadline = time.monotonic() + timeout_s

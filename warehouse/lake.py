@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import journal, merge, upserts
-from .errors import WarehouseError
+from .errors import LakeCorruptError, LakeUnusableError, WarehouseError
 from .records import FetchLog, QuarantineItem, RunRecord
 from .schema import PARTITION_NONE, TABLES, TableSpec, spec
 from .spool import CandidateSpool, remove_stale_spools
@@ -72,7 +72,23 @@ def read_file(path: Path, columns: list[str] | None = None) -> pa.Table:
     """A Parquet file of the lake, read on this thread: each of Arrow's reader threads keeps the
     memory it freed in its own allocator heap, which piles up when a run reads partition after
     partition."""
-    return pq.read_table(path, columns=columns, use_threads=False, pre_buffer=False)
+    try:
+        return pq.read_table(path, columns=columns, use_threads=False, pre_buffer=False)
+    except (pa.ArrowException, OSError) as exc:
+        raise unreadable(path, exc) from exc
+
+
+def read_metadata(path: Path) -> pq.FileMetaData:
+    try:
+        return pq.read_metadata(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise unreadable(path, exc) from exc
+
+
+def unreadable(path: Path, exc: Exception) -> LakeCorruptError:
+    reason = " ".join(str(exc).split()) or type(exc).__name__
+    return LakeCorruptError(f"lake file {path} cannot be read ({reason}): restore it from a backup or the "
+                            "lake replica; the lake is left as it is")
 
 
 def last_of_each_key(table: pa.Table, keys: list[str]) -> pa.Array:
@@ -169,7 +185,7 @@ class Transaction:
     def _stage(self, path: Path, table_spec: TableSpec, content: pa.Table) -> bool:
         content = conform(content, table_spec)
         _check_keys(content, table_spec, path)
-        committed_rows = pq.read_metadata(path).num_rows if path.exists() else 0
+        committed_rows = read_metadata(path).num_rows if path.exists() else 0
         # Another row count differs for sure: no need to read the committed file as well.
         if content.num_rows == committed_rows and (
                 not committed_rows or content.equals(conform(read_file(path), table_spec))):
@@ -246,7 +262,8 @@ class Transaction:
         staged = {final: tmp for tmp, final in renames.items()}
         return {table: [staged.get(path, path) for path in self.files(table)] for table in TABLES}
 
-    def _commit(self, before_commit: BeforeCommit | None = None) -> None:
+    def _commit(self, before_commit: BeforeCommit | None = None,
+                after_commit: Callable[[], None] | None = None) -> None:
         renames = {staged: final for final, staged in sorted(self._pending.items()) if staged is not None}
         deletes = sorted(final for final, staged in self._pending.items() if staged is None)
         try:
@@ -262,6 +279,8 @@ class Transaction:
         journal.commit(self.root, renames, deletes, self.txid)
         if renames or deletes:
             log.info("lake %s: committed %d file(s), deleted %d", self.root, len(renames), len(deletes))
+        if after_commit is not None:
+            after_commit()  # still under the lock: no later commit can overtake what it does
 
     def _abort(self) -> None:
         """Remove everything staged (before the commit point only: after it, recovery needs them)."""
@@ -283,7 +302,10 @@ class Lake:
         self.root = Path(root)
         self.lock_timeout_s = lock_timeout_s
         self._in_transaction = False
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LakeUnusableError(f"lake {self.root} cannot be created: {exc.strerror or exc}") from None
         with journal.locked(self.root, exclusive=True, timeout_s=lock_timeout_s):
             journal.recover(self.root)
             remove_stale_spools(self.root)
@@ -316,17 +338,32 @@ class Lake:
             with journal.locked(self.root, exclusive=True, timeout_s=self.lock_timeout_s):
                 journal.recover(self.root)  # a writer died mid-apply since we opened the lake
 
+    def check_files(self) -> int:
+        """Read every committed file's footer (cheap: no data pages) and check its columns: a
+        truncated or overwritten file raises `LakeCorruptError` naming it. Returns the file count."""
+        with self.snapshot() as files:
+            for table, paths in files.items():
+                expected = set(spec(table).schema.names)
+                for path in paths:
+                    found = set(read_metadata(path).schema.to_arrow_schema().names)
+                    if not expected <= found:
+                        raise LakeCorruptError(f"lake file {path} lacks columns {sorted(expected - found)}: "
+                                               "restore it from a backup or the lake replica")
+        return sum(len(paths) for paths in files.values())
+
     def read(self, table: str) -> pa.Table:
         """The whole table, sorted by its keys."""
         with self.snapshot():
             return Transaction(self.root).read(table)
 
     @contextlib.contextmanager
-    def transaction(self, before_commit: BeforeCommit | None = None) -> Iterator[Transaction]:
+    def transaction(self, before_commit: BeforeCommit | None = None,
+                    after_commit: Callable[[], None] | None = None) -> Iterator[Transaction]:
         """Exclusive until exit; commits on a normal exit, changes nothing on an exception.
         `before_commit(files)` runs once everything is staged, just before the commit point, with
         every table's files as they will be (see `Transaction.staged_files`); if it raises,
-        nothing is committed."""
+        nothing is committed. `after_commit()` runs just after the commit point, still under the
+        lock (the DuckDB file is swapped in there, so files are published in commit order)."""
         self._not_in_transaction()
         with journal.locked(self.root, exclusive=True, timeout_s=self.lock_timeout_s):
             journal.recover(self.root)
@@ -338,7 +375,7 @@ class Lake:
                 except BaseException:
                     tx._abort()
                     raise
-                tx._commit(before_commit)  # removes what it staged itself if it fails before the commit point
+                tx._commit(before_commit, after_commit)  # removes what it staged itself if it fails before the commit point
             finally:
                 self._in_transaction = False
 

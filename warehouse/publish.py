@@ -9,6 +9,7 @@ unlinked inode) and never block us; new connections see the new file.
 from __future__ import annotations
 
 import contextlib
+import glob
 import logging
 import os
 import uuid
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 DB_FILENAME = "statenotes.duckdb"  # under the data directory (settings: STATENOTES_DATA_DIR)
 WAL_SUFFIX = ".wal"
+BUILD_SUFFIX = ".tmp"  # `.statenotes.duckdb.<uuid>.tmp`: a file being built
 BUILD_MEMORY_LIMIT = "256MB"  # DuckDB's buffer pool while building the file (streaming inserts)
 VIEW_SQL = {
     "notes_latest": (
@@ -163,7 +165,7 @@ def prepare(files: dict[str, list[Path]], db_path: Path) -> PreparedFile:
     know the publish will work before it commits the lake (`Lake.transaction(before_commit=)`)."""
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    prepared = PreparedFile(db_path.with_name(f".{db_path.name}.{uuid.uuid4().hex}.tmp"), db_path, {})
+    prepared = PreparedFile(db_path.with_name(f".{db_path.name}.{uuid.uuid4().hex}{BUILD_SUFFIX}"), db_path, {})
     try:
         counts = _build(files, prepared.tmp)
         _wal(prepared.tmp).unlink(missing_ok=True)  # checkpointed and closed: nothing left in it
@@ -172,6 +174,17 @@ def prepare(files: dict[str, list[Path]], db_path: Path) -> PreparedFile:
         discard(prepared)
         raise
     return PreparedFile(prepared.tmp, db_path, counts)
+
+
+def remove_stale_builds(db_path: Path) -> list[Path]:
+    """Delete half-built files of `db_path` (and their WALs) left by killed runs. Only safe when no
+    other process is building one: the caller holds the data folder's run lock."""
+    db_path = Path(db_path)
+    stale = sorted(db_path.parent.glob(f".{glob.escape(db_path.name)}.*{BUILD_SUFFIX}"))
+    stale += sorted(db_path.parent.glob(f".{glob.escape(db_path.name)}.*{BUILD_SUFFIX}{WAL_SUFFIX}"))
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
 
 
 def install(prepared: PreparedFile) -> PublishResult:
