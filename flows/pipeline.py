@@ -16,8 +16,10 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
-from prefect import flow, get_run_logger
+from prefect import State, flow, get_run_logger
+from prefect.states import Failed
 from prefect.utilities.annotations import quote
+from pydantic import ValidationError
 
 from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.credentials import redact
@@ -26,7 +28,7 @@ from statenotes.extractors.records import NoteRef
 from statenotes.flows import progress
 from statenotes.flows.known import StoredMetadata, latest_validators, quarantined_urls
 from statenotes.flows.loading import SpooledLoad
-from statenotes.flows.parameters import BackfillRequest, DiscoveryMode
+from statenotes.flows.parameters import BackfillRequest, DiscoveryMode, request_problems
 from statenotes.flows.pages import rest_pages
 from statenotes.flows.reprocess import archived_pages, read_pages
 from statenotes.flows.runners import parse_runner
@@ -165,18 +167,29 @@ def _resolve(base_url: str | None = None) -> Settings:
     return settings.model_copy(update={"base_url": base_url}) if base_url else settings
 
 
-@flow(name="backfill", log_prints=False)
+@flow(name="backfill", log_prints=False, validate_parameters=False)
 def backfill(request: BackfillRequest) -> RunSummary:
     """Load every media note listed between `request.start` and `request.end` (inclusive), with
     the settings of the process that runs the flow (config/settings.toml, then STATENOTES_*).
 
     Args:
-        request: The window of listed dates, and optionally another site.
+        request: The window of listed dates, the site, and how its notes are found.
     """
-    request = BackfillRequest.model_validate(request)
+    # Validated here, not by Prefect before the flow starts: a bad form then ends the run Failed
+    # with its one reason, instead of an engine crash and a traceback in the UI.
+    try:
+        request = BackfillRequest.model_validate(request)
+    except ValidationError as exc:
+        return refused(request_problems(exc))
     settings = _resolve(request.base_url)
-    parameters = {"site": request.site, "discovery": request.discovery.value}
+    parameters = {"site": request.site.value, "discovery": request.discovery.value}
     return _crawl("backfill", request.start, request.end, settings, parameters, request.discovery.value)
+
+
+def refused(reason: str) -> State:
+    """The run's end when its parameters are refused: Failed, with the reason as its message."""
+    get_run_logger().error("refused: %s", reason)
+    return Failed(message=reason)
 
 
 def nightly_window(lake: Lake, today: date, lookback_days: int, overlap_days: int) -> tuple[date, date]:

@@ -170,7 +170,8 @@ def test_backfill_deployment_runs_on_a_real_prefect_server(prefect_server, tmp_p
         assert {"start", "end", "site", "discovery"} <= set(form) and "today" in form["end"]["description"]
 
         run = run_deployment(api, backfill["id"], {"request": {
-            "start": "2000-01-01", "end": today.isoformat(), "site": site.base_url}}, watch)
+            "start": "2000-01-01", "end": today.isoformat(), "site": "custom", "custom_site_url": site.base_url}},
+            watch)
         assert run["state"]["type"] == "COMPLETED", (run["state"], serve_log.read_text()[-3000:])
 
         bad = run_deployment(api, backfill["id"], {"request": {

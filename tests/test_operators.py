@@ -1,0 +1,91 @@
+"""What an operator sees in Prefect: the backfill form's schema (what the UI renders and the server
+enforces), and a bad range ending the run Failed with its one reason and no traceback."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from statenotes.flows.deployments import build_deployments
+from statenotes.flows.parameters import BackfillRequest
+from statenotes.flows.pipeline import backfill
+from statenotes.flows.settings import load_settings
+
+TODAY = datetime.now(UTC).date()
+
+
+def backfill_schema() -> dict:
+    deployment = next(d for d in build_deployments(load_settings()) if d.name == "backfill")
+    return deployment._parameter_openapi_schema.model_dump(exclude_unset=True)
+
+
+def schema_errors(request: dict) -> list[str]:
+    from prefect.utilities.schema_tools.validation import validate
+
+    return [error.message for error in validate({"request": request}, backfill_schema())]
+
+
+def test_the_form_has_only_the_window_the_site_and_discovery():
+    schema = backfill_schema()
+    form = schema["definitions"]["BackfillRequest"]
+    assert list(schema["properties"]) == ["request"]
+    assert list(form["properties"]) == ["start", "end", "site", "custom_site_url", "discovery"]
+    assert form["required"] == ["start", "end"] and form["additionalProperties"] is False
+    for name, field in form["properties"].items():
+        assert field.get("title") and field.get("description"), name
+    assert form["properties"]["start"]["format"] == form["properties"]["end"]["format"] == "date"
+    assert "YYYY" not in form["properties"]["start"]["description"]  # the UI's picker has its own format
+    assert schema["definitions"]["Site"]["enum"] == ["configured", "www", "2017-2021", "2021-2025", "custom"]
+    assert form["properties"]["site"]["default"] == "configured"
+    assert form["properties"]["discovery"]["default"] == "listing"
+    # no nullable field: Prefect's UI renders `anyOf [..., null]` as a type toggle
+    assert "anyOf" not in str(form)
+
+
+def test_the_form_schema_enforces_formats_choices_and_required_fields():
+    good = {"start": "2020-01-01", "end": "2020-01-31", "site": "custom",
+            "custom_site_url": "http://127.0.0.1:8000", "discovery": "rest"}
+    assert schema_errors(good) == []
+    assert schema_errors({"start": "2020-01-01", "end": "2020-01-31"}) == []
+    assert schema_errors({**good, "site": "ftp"})  # not a choice
+    assert schema_errors({**good, "discovery": "rss"})
+    assert schema_errors({**good, "start": "01/31/2020"})  # not a date
+    assert schema_errors({**good, "custom_site_url": "http://user:secret@127.0.0.1:8000"})
+    assert schema_errors({**good, "custom_site_url": "127.0.0.1:8000"})
+    assert schema_errors({"start": "2020-01-01"})  # end is required
+    assert schema_errors({**good, "settings": {}})  # nothing else
+
+
+def test_a_url_as_site_is_the_custom_site():
+    request = BackfillRequest(start=TODAY, end=TODAY, site="http://127.0.0.1:9/")
+    assert (request.site.value, request.custom_site_url, request.base_url) == (
+        "custom", "http://127.0.0.1:9/", "http://127.0.0.1:9")
+    assert BackfillRequest(start=TODAY, end=TODAY, site="www").base_url == "https://www.state.gov"
+    with pytest.raises(ValueError, match="custom_site_url is empty"):
+        BackfillRequest(start=TODAY, end=TODAY, site="custom")
+
+
+@pytest.mark.usefixtures("prefect_harness")
+@pytest.mark.parametrize("window,reason", [
+    ({"start": "2020-02-01", "end": "2020-01-01"}, "start 2020-02-01 is after end 2020-01-01"),
+    ({"start": "2020-01-01", "end": (TODAY + timedelta(days=30)).isoformat()},
+     f"end {TODAY + timedelta(days=30)} is in the future (today is {TODAY} UTC): nothing can be listed after today"),
+])
+def test_a_bad_range_fails_the_run_at_once_with_its_reason_and_no_traceback(window, reason):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    from prefect.logging.handlers import APILogWorker
+
+    state = backfill(request=window, return_state=True)
+    APILogWorker.drain_all(timeout=10)  # the run's logs reach the API in the background
+    assert state.is_failed()
+    assert state.message == reason
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(state.state_details.flow_run_id)
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
+    assert run.state.type.value == "FAILED" and run.state.message == reason
+    assert run.run_count == 1  # refused, not retried
+    text = "\n".join(entry.message for entry in logs)
+    assert reason in text and "Traceback" not in text, text
