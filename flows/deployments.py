@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 # One run at a time by default: two crawls of one site would halve the crawl delay it asked for.
 DEFAULT_CONCURRENT_RUNS = 1
+DEPLOYMENT_CONCURRENCY_LIMIT = 1
 HEALTH_TIMEOUT_S = 5.0
 TAGS = ["statenotes"]
 
@@ -44,7 +45,10 @@ def build_deployments(settings: Settings) -> list:
     except ValueError as exc:
         raise ConfigError(f"invalid settings: nightly_cron: {exc}") from None
     # Module paths, not file paths: the run processes import the installed package from anywhere.
-    common = {"tags": TAGS, "version": _version(), "entrypoint_type": EntrypointType.MODULE_PATH}
+    # One run of each deployment at a time, enforced and shown by Prefect ("Concurrency Limit: 1"):
+    # a second one waits in the queue. `serve --limit` keeps nightly and backfill from overlapping.
+    common = {"tags": TAGS, "version": _version(), "entrypoint_type": EntrypointType.MODULE_PATH,
+              "concurrency_limit": DEPLOYMENT_CONCURRENCY_LIMIT}
     return [
         nightly.to_deployment(
             "nightly", schedules=[schedule],

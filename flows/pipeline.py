@@ -25,7 +25,7 @@ from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.credentials import redact
 from statenotes.extractors.http import Fetcher
 from statenotes.extractors.records import NoteRef
-from statenotes.flows import progress
+from statenotes.flows import prefect_run, progress
 from statenotes.flows.known import StoredMetadata, latest_validators, quarantined_urls
 from statenotes.flows.loading import SpooledLoad
 from statenotes.flows.parameters import BackfillRequest, DiscoveryMode, request_problems
@@ -46,6 +46,7 @@ REPORT_FILENAME = "report.html"  # written beside the DuckDB file after every ru
 
 def _new_summary(flow_name: str, start: date | None, end: date | None, settings: Settings) -> RunSummary:
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+    prefect_run.name_after(run_id)
     return RunSummary(run_id=run_id, flow=flow_name, start=start, end=end, base_url=redact(settings.base_url))
 
 
@@ -92,6 +93,7 @@ def _says_what_a_failure_left(settings: Settings) -> Iterator[None]:
             "run failed (%s: %s); nothing was committed: the lake and %s are as they were and no run is "
             "recorded as a success. Fix the cause and run the same parameters again.",
             type(exc).__name__, redact(str(exc)), settings.db_path)
+        prefect_run.allow_retries_for(exc, settings.flow_retries, settings.flow_retry_delay_s)
         raise
 
 

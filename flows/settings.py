@@ -57,6 +57,9 @@ class Settings(BaseModel):
     http_concurrency: int = Field(2, ge=1, description="Requests in flight at once, per run.")
     task_retries: int = Field(2, ge=0, description="Retries of the network-facing tasks.")
     task_retry_delay_s: float = Field(10.0, ge=0)
+    flow_retries: int = Field(1, ge=0, description="Retries of a deployment's flow run that failed on the network "
+                                                   "(the site unreachable); not of other failures, nor of CLI runs.")
+    flow_retry_delay_s: float = Field(600.0, ge=0, description="Wait before such a retry.")
     task_runner: Literal["thread", "dask"] = Field("thread", description="Where parsing runs.")
     dask_address: str = Field("", description="A running Dask scheduler; empty: a LocalCluster.")
     lake_replica_uri: str = Field("", description="fsspec URI the lake is copied to after each run.")

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 from prefect.tasks import Task
 
 from statenotes.extractors.archive import RawArchive
@@ -133,7 +134,8 @@ def commit_and_publish(summary: RunSummary, spool: CandidateSpool, quarantined: 
             summary.stage_seconds = stages.seconds()
             tx.append_run(RunRecord(
                 run_id=summary.run_id, flow=summary.flow, started_at=started_at, status=RUN_SUCCESS,
-                finished_at=datetime.now(UTC), counts=summary.counts(), parameters=parameters))
+                finished_at=datetime.now(UTC), counts=summary.counts(), parameters=parameters,
+                prefect_flow_run_id=flow_run.id))
             merging = time.perf_counter()
     except BaseException:
         for item in prepared:

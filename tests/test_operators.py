@@ -89,3 +89,72 @@ def test_a_bad_range_fails_the_run_at_once_with_its_reason_and_no_traceback(wind
     assert run.run_count == 1  # refused, not retried
     text = "\n".join(entry.message for entry in logs)
     assert reason in text and "Traceback" not in text, text
+
+
+def test_each_deployment_runs_one_at_a_time_in_prefect():
+    deployments = build_deployments(load_settings())
+    assert [(d.name, d.concurrency_limit) for d in deployments] == [("nightly", 1), ("backfill", 1), ("reprocess", 1)]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_runs_table_and_prefect_name_the_same_run(tmp_path, mirror):
+    import duckdb
+    from prefect.client.orchestration import get_client
+
+    from statenotes.flows.settings import run_with
+
+    settings = load_settings(base_url=mirror.base_url, data_dir=tmp_path, crawl_delay_s=0.0, requests_per_minute=0)
+    state = run_with(settings, backfill, BackfillRequest(start="2000-01-01", end=TODAY), return_state=True)
+    summary = state.result()
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(state.state_details.flow_run_id)
+    with duckdb.connect(str(tmp_path / "statenotes.duckdb"), read_only=True) as con:
+        rows = con.execute("select run_id, prefect_flow_run_id from runs").fetchall()
+    assert rows == [(summary.run_id, str(run.id))]
+    assert run.name == summary.run_id
+
+
+def test_runs_written_before_the_flow_run_id_was_kept_read_as_null(tmp_path):
+    import pyarrow.parquet as pq
+
+    from statenotes.warehouse.lake import Lake
+    from statenotes.warehouse.records import RunRecord
+
+    lake = Lake(tmp_path / "lake")
+    lake.append_run(RunRecord(run_id="old", flow="backfill", started_at=datetime(2020, 1, 1, tzinfo=UTC)))
+    [path] = [p for p in (tmp_path / "lake").rglob("*.parquet") if "runs" in p.parts]
+    pq.write_table(pq.read_table(path).drop_columns(["prefect_flow_run_id"]), path)  # an older lake's file
+    lake.append_run(RunRecord(run_id="new", flow="backfill", started_at=datetime(2020, 1, 2, tzinfo=UTC),
+                              prefect_flow_run_id="0f8a"))
+    rows = lake.read("runs").select(["run_id", "prefect_flow_run_id"]).to_pylist()
+    assert rows == [{"run_id": "old", "prefect_flow_run_id": None}, {"run_id": "new", "prefect_flow_run_id": "0f8a"}]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+@pytest.mark.parametrize("error,runs", [
+    ("network", 2),  # the site unreachable: retried once (settings flow_retries = 1)
+    ("parser", 1),  # anything else: ends the run
+])
+def test_a_deployment_run_is_retried_only_for_network_failures(error, runs):
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.flow_engine import run_flow
+
+    from statenotes.extractors.errors import FetchError, ParseError
+    from statenotes.flows.prefect_run import allow_retries_for
+
+    @flow(name="flaky")
+    def flaky():
+        try:
+            raise FetchError("http://127.0.0.1:9/", "connection refused") if error == "network" else ParseError("no title")
+        except Exception as exc:
+            allow_retries_for(exc, retries=1, delay_s=0)
+            raise
+
+    with get_client(sync_client=True) as client:
+        deployment_id = client.create_deployment(flow_id=client.create_flow(flaky), name="flaky",
+                                                 entrypoint="tests/test_operators.py:flaky")
+        created = client.create_flow_run_from_deployment(deployment_id)
+        state = run_flow(flaky, flow_run=created, return_type="state")
+        run = client.read_flow_run(created.id)
+    assert state.is_failed() and run.run_count == runs

@@ -54,7 +54,9 @@ BeforeCommit = Callable[[dict[str, list[Path]]], None]
 def conform(table: pa.Table, table_spec: TableSpec) -> pa.Table:
     """`table` with exactly the spec's columns, types and order, sorted by its sort keys."""
     schema = table_spec.schema
-    columns = [table.column(name).cast(schema.field(name).type) for name in schema.names]
+    # a column added to the spec since a file was written reads as nulls (keys are never added)
+    columns = [table.column(name).cast(schema.field(name).type) if name in table.column_names
+               else pa.nulls(table.num_rows, schema.field(name).type) for name in schema.names]
     table = pa.Table.from_arrays(columns, schema=schema)
     if table.num_rows > 1:
         order = pc.cast(pc.sort_indices(table, sort_keys=[(k, "ascending") for k in table_spec.sort_keys]), pa.int64())

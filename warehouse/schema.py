@@ -214,6 +214,8 @@ RUNS = TableSpec(
         Column("counts", TEXT, "What the run did, a JSON object of counts (new, updated, unchanged, ...) "
                "and stage_seconds: seconds spent in each stage up to the lake's merge (publish and "
                "finish read 0 here: they come after this row is written)."),
+        Column("prefect_flow_run_id", TEXT, "The Prefect flow run (its id, a UUID) that made this run: "
+               "open it in the Prefect UI at /runs/flow-run/<id>. Null for runs recorded before it was kept."),
     ),
     ("run_id",),
     PARTITION_NONE,
