@@ -19,6 +19,7 @@ from prefect.tasks import Task
 from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.credentials import redact
 from statenotes.extractors.discover_modes import discover
+from statenotes.extractors.errors import FetchError
 from statenotes.extractors.http import Fetcher
 from statenotes.extractors.records import FetchRecord, NoteRef, Validators
 from statenotes.flows import progress
@@ -39,7 +40,14 @@ REST_ITEM_STATUS = 200  # the listing response's status, which carried the item
 
 
 def retrying(task_: Task, settings: Settings) -> Task:
-    return task_.with_options(retries=settings.task_retries, retry_delay_seconds=settings.task_retry_delay_s)
+    return task_.with_options(retries=settings.task_retries, retry_delay_seconds=settings.task_retry_delay_s,
+                              retry_condition_fn=_not_a_fetch_failure)
+
+
+def _not_a_fetch_failure(task_: Task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's signature
+    """A FetchError was retried by the HTTP layer already (connections, timeouts, busy answers):
+    retrying the task would multiply those retries. A site down for longer is the flow's retry."""
+    return not isinstance(state.result(raise_on_failure=False), FetchError)
 
 
 @task(name="discover", cache_policy=NO_CACHE, tags=[HTTP_TAG])

@@ -158,3 +158,41 @@ def test_a_deployment_run_is_retried_only_for_network_failures(error, runs):
         state = run_flow(flaky, flow_run=created, return_type="state")
         run = client.read_flow_run(created.id)
     assert state.is_failed() and run.run_count == runs
+
+
+def closed_loopback_port() -> int:
+    import socket
+
+    with socket.socket() as sock:  # bound, never listening, closed: connections to it are refused
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unreachable_host_costs_one_round_of_retries_with_backoff():
+    import time
+
+    from statenotes.extractors.errors import FetchError
+    from statenotes.extractors.http import FetchPolicy, Fetcher
+
+    retries, backoff = 3, 0.5
+    budget = sum(backoff * 2 ** n for n in range(1, retries)) * 1.25  # urllib3: 0, 1, 2 s (+ jitter)
+    url = f"http://127.0.0.1:{closed_loopback_port()}/x"
+    policy = FetchPolicy(user_agent="test", crawl_delay_s=0, connect_timeout_s=2, max_retries=retries,
+                         backoff_factor_s=backoff)
+    started = time.monotonic()
+    with Fetcher(policy) as fetcher, pytest.raises(FetchError) as caught:
+        fetcher.fetch_page(url)  # robots.txt first, then the page: one round of retries for both
+    elapsed = time.monotonic() - started
+    assert elapsed < budget + 1.0, elapsed  # two rounds (robots.txt, then the page) took twice that
+    assert "Connection refused" in str(caught.value) and f"after {retries + 1} tries" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_prefect_does_not_retry_a_fetch_failure_the_http_layer_retried():
+    from prefect.states import Failed
+
+    from statenotes.extractors.errors import FetchError
+    from statenotes.flows.tasks import _not_a_fetch_failure
+
+    assert not _not_a_fetch_failure(None, None, Failed(data=FetchError("http://x/", "refused")))
+    assert _not_a_fetch_failure(None, None, Failed(data=OSError("disk full")))
