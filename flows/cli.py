@@ -169,6 +169,9 @@ def reprocess(data_dir: DataDir = None, task_runner: TaskRunnerOption = None, ve
 def serve(
     limit: Annotated[int, typer.Option(help="Flow runs at once (one crawl per site is polite).")] = 1,
     data_dir: DataDir = None,
+    report_address: Annotated[Optional[str], typer.Option(
+        help="host:port to serve the HTML report on, read-only (default: report_address, 127.0.0.1:8765; "
+             "'' : not served).")] = None,
 ) -> None:
     """Serve the nightly, backfill and reprocess deployments to the Prefect server at PREFECT_API_URL."""
     logging.basicConfig(level="WARNING", format="%(levelname)s %(name)s: %(message)s")
@@ -176,7 +179,7 @@ def serve(
     from statenotes.flows.deployments import serve as serve_deployments
 
     try:
-        settings = _settings(data_dir=data_dir)
+        settings = _settings(data_dir=data_dir, report_address=report_address)
         if data_dir is not None:  # the run processes read settings from the environment
             os.environ["STATENOTES_DATA_DIR"] = str(data_dir)
         serve_deployments(settings, limit=limit,

@@ -6,7 +6,9 @@ variables and config/settings.toml configure them, as they do the CLI."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from importlib.metadata import PackageNotFoundError, version
 
 import httpx
@@ -90,9 +92,19 @@ def serve(settings: Settings, limit: int = DEFAULT_CONCURRENT_RUNS, announce=pri
     """Register the deployments and run their flow runs until interrupted (Ctrl-C / SIGTERM)."""
     from prefect import serve as prefect_serve
 
+    from statenotes.flows.pipeline import REPORT_FILENAME
+    from statenotes.flows.report_server import ReportServer
+
     api = api_url()
     deployments = build_deployments(settings)
-    announce(f"Serving {', '.join(d.name for d in deployments)} to {api} "
-             f"(nightly: {settings.nightly_cron!r} {settings.nightly_timezone}; data in {settings.data_dir}; "
-             f"at most {limit} run(s) at once). UI: {ui_url(api)}")
-    prefect_serve(*deployments, limit=limit, print_starting_message=False)
+    with contextlib.ExitStack() as stack:
+        if settings.report_address:
+            reports = stack.enter_context(ReportServer(settings.data_dir / REPORT_FILENAME, settings.report_address))
+            if not settings.report_base_url:  # the runs (processes started from here) link to it
+                os.environ["STATENOTES_REPORT_BASE_URL"] = reports.base_url
+            announce(f"Report: {reports.base_url}{REPORT_FILENAME} (read-only; the runs link to "
+                     f"{(settings.report_base_url or reports.base_url) + REPORT_FILENAME})")
+        announce(f"Serving {', '.join(d.name for d in deployments)} to {api} "
+                 f"(nightly: {settings.nightly_cron!r} {settings.nightly_timezone}; data in {settings.data_dir}; "
+                 f"at most {limit} run(s) at once). UI: {ui_url(api)}")
+        prefect_serve(*deployments, limit=limit, print_starting_message=False)

@@ -65,6 +65,8 @@ def _finish(summary: RunSummary, load: SpooledLoad, settings: Settings, stages: 
     with stages.timing("finish"):
         try:
             summary.report_path = str(write_report(settings.db_path, settings.data_dir / REPORT_FILENAME))
+            if settings.report_base_url:
+                summary.report_url = settings.report_base_url + REPORT_FILENAME
         except Exception as exc:  # noqa: BLE001 - see the docstring
             logger.warning("report not written (%s: %s); `statenotes report` retries it", type(exc).__name__, exc)
         if settings.lake_replica_uri:

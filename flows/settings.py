@@ -62,6 +62,11 @@ class Settings(BaseModel):
     flow_retry_delay_s: float = Field(600.0, ge=0, description="Wait before such a retry.")
     task_runner: Literal["thread", "dask"] = Field("thread", description="Where parsing runs.")
     dask_address: str = Field("", description="A running Dask scheduler; empty: a LocalCluster.")
+    report_address: str = Field("127.0.0.1:8765", description="host:port where `statenotes serve` serves the "
+                                "HTML report over HTTP; empty: not served.")
+    report_base_url: str = Field("", description="URL the report is reachable at, for the runs' artifact links "
+                                 "(e.g. http://reports.example:8765/); empty: the address serve serves it on, "
+                                 "or no link.")
     lake_replica_uri: str = Field("", description="fsspec URI the lake is copied to after each run.")
     wayback_fallback: bool = Field(False, description="Fetch a page the site blocks from the Wayback Machine.")
     wayback_base: str = Field(WAYBACK_BASE, description="The Wayback Machine (or a mirror imitating it).")
@@ -115,6 +120,14 @@ class Settings(BaseModel):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {redact(value)!r}")
         return value.rstrip("/")
+
+    @field_validator("report_base_url")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an http(s) URL (a file:// link does not open from the Prefect UI), got {value!r}")
+        return value.rstrip("/") + "/" if value else ""
 
     @field_validator("wayback_base")
     @classmethod

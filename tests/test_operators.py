@@ -196,3 +196,36 @@ def test_prefect_does_not_retry_a_fetch_failure_the_http_layer_retried():
 
     assert not _not_a_fetch_failure(None, None, Failed(data=FetchError("http://x/", "refused")))
     assert _not_a_fetch_failure(None, None, Failed(data=OSError("disk full")))
+
+
+def test_the_report_server_serves_the_report_and_nothing_else(tmp_path):
+    import requests
+
+    from statenotes.extractors.errors import ConfigError
+    from statenotes.flows.report_server import ReportServer
+
+    report = tmp_path / "report.html"
+    (tmp_path / "statenotes.duckdb").write_bytes(b"not for the web")
+    with ReportServer(report, f"127.0.0.1:{closed_loopback_port()}") as server:
+        assert requests.get(server.base_url + "report.html", timeout=5).status_code == 404  # not written yet
+        report.write_text("<html>v1</html>")
+        first = requests.get(server.base_url + "report.html", timeout=5)
+        report.write_text("<html>v2</html>")  # each run rewrites it: read anew
+        second = requests.get(server.base_url, timeout=5)
+        assert (first.text, second.text) == ("<html>v1</html>", "<html>v2</html>")
+        assert first.headers["Content-Type"] == "text/html; charset=utf-8"
+        for path in ("statenotes.duckdb", "../statenotes.duckdb", "%2e%2e/statenotes.duckdb"):
+            assert requests.get(server.base_url + path, timeout=5).status_code == 404, path
+        assert requests.put(server.base_url + "report.html", data=b"x", timeout=5).status_code == 405
+        with pytest.raises(ConfigError, match="cannot serve the report on"):
+            ReportServer(report, server.base_url.removeprefix("http://").rstrip("/"))  # that port is taken
+    with pytest.raises(ConfigError, match="host:port"):
+        ReportServer(report, "8765")
+
+
+def test_report_base_url_must_be_http():
+    from statenotes.extractors.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="report_base_url"):
+        load_settings(report_base_url="file:///srv/statenotes/")
+    assert load_settings(report_base_url="http://reports.example:8765").report_base_url == "http://reports.example:8765/"

@@ -156,7 +156,7 @@ def test_backfill_deployment_runs_on_a_real_prefect_server(prefect_server, tmp_p
     today = datetime.now(UTC).date()
     env = {**prefect_server["env"], "STATENOTES_DATA_DIR": str(tmp_path / "data"),
            "STATENOTES_CRAWL_DELAY_S": "0", "STATENOTES_REQUESTS_PER_MINUTE": "0",
-           "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+           "PREFECT_RUNNER_POLL_FREQUENCY": "1", "STATENOTES_REPORT_ADDRESS": f"127.0.0.1:{free_port()}",
            "PREFECT_LOGGING_LEVEL": "INFO"}
     serve_log = tmp_path / "serve.log"
     with MirrorServer() as site, running([str(BIN / "statenotes"), "serve"], env, serve_log) as served:
@@ -173,6 +173,11 @@ def test_backfill_deployment_runs_on_a_real_prefect_server(prefect_server, tmp_p
             "start": "2000-01-01", "end": today.isoformat(), "site": "custom", "custom_site_url": site.base_url}},
             watch)
         assert run["state"]["type"] == "COMPLETED", (run["state"], serve_log.read_text()[-3000:])
+        served = f"http://{env['STATENOTES_REPORT_ADDRESS']}"
+        report = requests.get(f"{served}/report.html", timeout=10)  # served by `statenotes serve`, read-only
+        assert report.status_code == 200 and report.content == (tmp_path / "data" / "report.html").read_bytes()
+        assert requests.get(f"{served}/statenotes.duckdb", timeout=10).status_code == 404
+        assert requests.post(f"{served}/report.html", timeout=10).status_code == 405
 
         bad = run_deployment(api, backfill["id"], {"request": {
             "start": "2000-01-01", "end": (today + timedelta(days=2)).isoformat()}}, watch)
@@ -187,6 +192,9 @@ def test_backfill_deployment_runs_on_a_real_prefect_server(prefect_server, tmp_p
     assert {"backfill-run-counts", "backfill-run-summary", "backfill-run-report"} <= set(found)
     assert "Top actors of the run" in found["backfill-run-summary"]["data"]
     assert (tmp_path / "data" / "report.html").exists()
+    link = found["backfill-run-report"]["data"]
+    assert f"(http://{env['STATENOTES_REPORT_ADDRESS']}/report.html)" in link
+    assert "Report: http://" in serve_log.read_text()
     ui = requests.get(prefect_server["ui"], timeout=10)
     assert ui.status_code == 200 and "<html" in ui.text.lower()
     log.warning("serve + backfill through the Prefect server took %.1f s (server start excluded)", serving_s)
