@@ -229,3 +229,19 @@ def test_report_base_url_must_be_http():
     with pytest.raises(ConfigError, match="report_base_url"):
         load_settings(report_base_url="file:///srv/statenotes/")
     assert load_settings(report_base_url="http://reports.example:8765").report_base_url == "http://reports.example:8765/"
+
+
+def test_prefect_yaml_deploys_what_serve_serves():
+    from pathlib import Path
+
+    import yaml
+
+    served = {d.name: d for d in build_deployments(load_settings())}
+    declared = yaml.safe_load((Path(__file__).parents[1] / "prefect.yaml").read_text())["deployments"]
+    assert [d["name"] for d in declared] == list(served)
+    for entry in declared:
+        deployment = served[entry["name"]]
+        assert entry["entrypoint"] == deployment.entrypoint
+        assert entry["tags"] == deployment.tags and entry["concurrency_limit"] == deployment.concurrency_limit
+        assert entry["work_pool"]["name"] == "statenotes"
+    assert declared[0]["schedules"] == [{"cron": load_settings().nightly_cron, "timezone": "UTC"}]

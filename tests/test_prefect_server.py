@@ -198,3 +198,33 @@ def test_backfill_deployment_runs_on_a_real_prefect_server(prefect_server, tmp_p
     ui = requests.get(prefect_server["ui"], timeout=10)
     assert ui.status_code == 200 and "<html" in ui.text.lower()
     log.warning("serve + backfill through the Prefect server took %.1f s (server start excluded)", serving_s)
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_prefect_yaml_deploys_to_a_work_pool_and_a_worker_runs_a_backfill(prefect_server, tmp_path):
+    """The work-pool path: `prefect work-pool create`, `prefect deploy --all` from prefect.yaml,
+    `prefect worker start`, a backfill run to completion by the worker."""
+    api = prefect_server["api"]
+    today = datetime.now(UTC).date()
+    env = {**prefect_server["env"], "STATENOTES_DATA_DIR": str(tmp_path / "data"),
+           "STATENOTES_CRAWL_DELAY_S": "0", "STATENOTES_REQUESTS_PER_MINUTE": "0"}
+    prefect = str(BIN / "prefect")
+    for command in ([prefect, "work-pool", "create", "statenotes", "--type", "process", "--overwrite"],
+                    [prefect, "--no-prompt", "deploy", "--all"]):
+        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-2000:])
+    backfill = deployment(api, "backfill")
+    assert backfill["work_pool_name"] == "statenotes" and backfill["entrypoint"] == "statenotes.flows.pipeline.backfill"
+    assert backfill["global_concurrency_limit"]["limit"] == 1
+    worker_log = tmp_path / "worker.log"
+    worker = [prefect, "worker", "start", "--pool", "statenotes", "--type", "process", "--limit", "1"]
+    with MirrorServer() as site, running(worker, {**env, "PREFECT_WORKER_QUERY_SECONDS": "1"}, worker_log) as started:
+        run = run_deployment(api, backfill["id"], {"request": {
+            "start": "2000-01-01", "end": today.isoformat(), "site": "custom", "custom_site_url": site.base_url}},
+            (started, worker_log))
+    assert run["state"]["type"] == "COMPLETED", (run["state"], worker_log.read_text()[-3000:])
+    with duckdb.connect(str(tmp_path / "data" / "statenotes.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from notes_latest").fetchone()[0] == len(load_sample_notes())
+        assert con.execute("select prefect_flow_run_id from runs").fetchall() == [(run["id"],)]
