@@ -1,4 +1,4 @@
-"""The `statenotes` command: demo, run, backfill, reprocess, serve, sql, quarantine, report, docs,
+"""The `statenotes` command: demo, run, backfill, reprocess, serve, alerts, sql, quarantine, report, docs,
 extract, mirror."""
 
 from __future__ import annotations
@@ -186,6 +186,25 @@ def serve(
                           announce=lambda text: out.print(text, highlight=False, markup=False))
     except StatenotesError as exc:
         _fail(exc)
+
+
+@app.command()
+def alerts() -> None:
+    """Create (or replace) the Prefect automation that POSTs to alert_webhook_url when a statenotes run
+    fails (`serve` does it too; this is for work pools)."""
+    from statenotes.flows.alerts import AUTOMATION_NAME, ensure_failure_alert
+    from statenotes.flows.deployments import api_url
+
+    try:
+        settings = _settings()
+        if not settings.alert_webhook_url.get_secret_value():
+            raise StatenotesError("alert_webhook_url is not set (STATENOTES_ALERT_WEBHOOK_URL): nothing to notify")
+        api = api_url()
+        ensure_failure_alert(settings.alert_webhook_url.get_secret_value())
+    except StatenotesError as exc:
+        _fail(exc)
+    out.print(f"automation {AUTOMATION_NAME!r} created at {api}: a failed statenotes run notifies the webhook",
+              highlight=False, markup=False)
 
 
 @app.command()

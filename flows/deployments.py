@@ -104,6 +104,12 @@ def serve(settings: Settings, limit: int = DEFAULT_CONCURRENT_RUNS, announce=pri
                 os.environ["STATENOTES_REPORT_BASE_URL"] = reports.base_url
             announce(f"Report: {reports.base_url}{REPORT_FILENAME} (read-only; the runs link to "
                      f"{(settings.report_base_url or reports.base_url) + REPORT_FILENAME})")
+        if settings.alert_webhook_url.get_secret_value():
+            from statenotes.flows.alerts import AUTOMATION_NAME, ensure_failure_alert
+
+            ensure_failure_alert(settings.alert_webhook_url.get_secret_value())
+            announce(f"Alert: automation {AUTOMATION_NAME!r} notifies the webhook block statenotes-alerts "
+                     "when a statenotes run fails")
         announce(f"Serving {', '.join(d.name for d in deployments)} to {api} "
                  f"(nightly: {settings.nightly_cron!r} {settings.nightly_timezone}; data in {settings.data_dir}; "
                  f"at most {limit} run(s) at once). UI: {ui_url(api)}")

@@ -67,6 +67,9 @@ class Settings(BaseModel):
     report_base_url: str = Field("", description="URL the report is reachable at, for the runs' artifact links "
                                  "(e.g. http://reports.example:8765/); empty: the address serve serves it on, "
                                  "or no link.")
+    alert_webhook_url: SecretStr = Field(SecretStr(""), description="`statenotes serve` makes Prefect POST here when "
+                                         "a statenotes run fails (an automation and a webhook block); empty: no "
+                                         "alert. A secret: webhook URLs often carry a token.")
     lake_replica_uri: str = Field("", description="fsspec URI the lake is copied to after each run.")
     wayback_fallback: bool = Field(False, description="Fetch a page the site blocks from the Wayback Machine.")
     wayback_base: str = Field(WAYBACK_BASE, description="The Wayback Machine (or a mirror imitating it).")

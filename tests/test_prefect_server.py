@@ -150,6 +150,38 @@ def artifacts(api: str, flow_run_id: str) -> dict[str, dict]:
     return {a["key"]: a for a in found}
 
 
+@contextmanager
+def webhook_receiver():
+    """A webhook endpoint on 127.0.0.1: yields (url, the JSON bodies POSTed to it so far)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[dict] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+ALERT_TIMEOUT_S = 90
+
+
 def test_backfill_deployment_runs_on_a_real_prefect_server(prefect_server, tmp_path):
     began = time.monotonic()
     api = prefect_server["api"]
@@ -159,7 +191,9 @@ def test_backfill_deployment_runs_on_a_real_prefect_server(prefect_server, tmp_p
            "PREFECT_RUNNER_POLL_FREQUENCY": "1", "STATENOTES_REPORT_ADDRESS": f"127.0.0.1:{free_port()}",
            "PREFECT_LOGGING_LEVEL": "INFO"}
     serve_log = tmp_path / "serve.log"
-    with MirrorServer() as site, running([str(BIN / "statenotes"), "serve"], env, serve_log) as served:
+    with (webhook_receiver() as (hook_url, alerts), MirrorServer() as site,
+          running([str(BIN / "statenotes"), "serve"], {**env, "STATENOTES_ALERT_WEBHOOK_URL": hook_url},
+                  serve_log) as served):
         watch = (served, serve_log)
         backfill = wait_until("backfill deployment", lambda: deployment(api, "backfill"),
                               DEPLOYMENT_TIMEOUT_S, *watch)
@@ -182,6 +216,10 @@ def test_backfill_deployment_runs_on_a_real_prefect_server(prefect_server, tmp_p
         bad = run_deployment(api, backfill["id"], {"request": {
             "start": "2000-01-01", "end": (today + timedelta(days=2)).isoformat()}}, watch)
         assert bad["state"]["type"] == "FAILED" and "is in the future" in bad["state"]["message"]
+        # the automation `serve` created fires for the failed run (and not for the completed one)
+        wait_until("failure alert", lambda: alerts, ALERT_TIMEOUT_S, *watch)
+        assert len(alerts) == 1 and bad["name"] in alerts[0]["text"], alerts
+        assert bad["state"]["message"] in alerts[0]["text"] and "Failed" in alerts[0]["subject"]
         serving_s = time.monotonic() - began
 
     db = tmp_path / "data" / "statenotes.duckdb"
