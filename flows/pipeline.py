@@ -251,3 +251,4 @@ def _reprocess(settings: Settings) -> RunSummary:
 
 
 logging.getLogger("statenotes").addHandler(logging.NullHandler())
+prefect_run.quiet_returned_failures()  # imported by the process that executes a deployment's run

@@ -16,6 +16,28 @@ log = logging.getLogger(__name__)
 TRANSIENT = (FetchError, ConnectionError, TimeoutError)
 
 
+ENGINE_EXIT_MESSAGE = "Engine execution exited with unexpected exception"
+
+
+class _NoTracebackForAReturnedFailure(logging.Filter):
+    """The process that executes a deployment's run logs every failed run again, with a traceback of
+    Prefect's own frames. For a run that *returned* its Failed state (a refused form: its reason is
+    the state's message, logged already) that traceback says nothing: drop it. A run that raised
+    keeps it (its exception is not a FailedRun)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from prefect.exceptions import FailedRun
+
+        return not (record.getMessage() == ENGINE_EXIT_MESSAGE and record.exc_info is not None
+                    and isinstance(record.exc_info[1], FailedRun))
+
+
+def quiet_returned_failures() -> None:
+    logger = logging.getLogger("prefect.flow_runs")
+    if not any(isinstance(f, _NoTracebackForAReturnedFailure) for f in logger.filters):
+        logger.addFilter(_NoTracebackForAReturnedFailure())
+
+
 def flow_run_id() -> str | None:
     from prefect.context import FlowRunContext
 

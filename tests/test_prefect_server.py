@@ -216,6 +216,16 @@ def test_backfill_deployment_runs_on_a_real_prefect_server(prefect_server, tmp_p
         bad = run_deployment(api, backfill["id"], {"request": {
             "start": "2000-01-01", "end": (today + timedelta(days=2)).isoformat()}}, watch)
         assert bad["state"]["type"] == "FAILED" and "is in the future" in bad["state"]["message"]
+        def logs_of_bad():  # the run's process sends its logs in the background
+            logs = post(f"{api}/logs/filter", {"logs": {"flow_run_id": {"any_": [bad["id"]]}}}).json()
+            return logs if any("Finished in state" in entry["message"] for entry in logs) else None
+
+        logs = wait_until("the refused run's logs", logs_of_bad, 30, *watch)
+        time.sleep(3)  # anything logged after that line (the engine's exit) arrives too
+        logs = logs_of_bad()
+        assert any(bad["state"]["message"] in entry["message"] for entry in logs), logs
+        assert not any("Traceback" in entry["message"] or "Engine execution" in entry["message"]
+                       for entry in logs), [entry["message"] for entry in logs]
         # the automation `serve` created fires for the failed run (and not for the completed one)
         wait_until("failure alert", lambda: alerts, ALERT_TIMEOUT_S, *watch)
         assert len(alerts) == 1 and bad["name"] in alerts[0]["text"], alerts
