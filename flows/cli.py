@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -56,18 +57,29 @@ class _RichProgress:
 
 
 def _run_with_progress(run, settings):
-    """`run()` (a flow) with `settings` (flags applied) and a progress bar on stderr."""
+    """`run()` (a flow) with `settings` (flags applied) and a progress bar on stderr. SIGTERM or
+    Ctrl-C stop it cleanly: one line says whether anything was committed, and the exit is non-zero."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from statenotes.flows import progress
+    from statenotes.flows import interrupts, progress
     from statenotes.flows.settings import running_with
 
     # markup=False: a description is shown as it is, whatever it holds
     columns = [TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn()]
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        with progress.reporting_to(_RichProgress(bar)), running_with(settings):
-            return run()
+    try:
+        with interrupts.stop_on_sigterm():
+            with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+                with progress.reporting_to(_RichProgress(bar)), running_with(settings):
+                    return run()
+    except (interrupts.RunInterrupted, KeyboardInterrupt) as exc:
+        name = exc.signal_name if isinstance(exc, interrupts.RunInterrupted) else "SIGINT"
+        if interrupts.committed():
+            said = "after the run had committed: the warehouse holds it (its report or artifacts may be missing)"
+        else:
+            said = "before the run committed: nothing was committed, the warehouse is as it was; run it again"
+        err.print(f"stopped by {name} {said}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(128 + signal.Signals[name].value) from None
 
 
 def _print_summary(summary) -> None:
@@ -82,6 +94,7 @@ def _print_summary(summary) -> None:
     for label, value in [("site", redact(summary.base_url)), ("notes discovered", summary.discovered),
                          ("new", summary.new), ("updated", summary.updated), ("unchanged", summary.unchanged),
                          ("quarantined", len(summary.quarantined)), ("HTTP requests", summary.requests),
+                         ("URLs refused", summary.refused_urls),
                          ("seconds", f"{summary.seconds:.1f}"), ("warehouse", summary.db_path),
                          ("report", summary.report_path or "-")]:
         table.add_row(plain(label), plain(value))
@@ -312,11 +325,18 @@ def extract(
 def mirror(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).")] = 8000,
     crawl_delay: Annotated[float, typer.Option(help="Crawl-delay announced in robots.txt.")] = 0.0,
+    redesign: Annotated[str | None, typer.Option(
+        help="Serve the release pages in a redesigned markup: semantic, cards, opengraph, portal, blog or newsroom.")] = None,
 ) -> None:
     """Serve the bundled offline copy of state.gov's media notes, until Ctrl-C."""
     from statenotes.mirror.server import MirrorServer
 
-    with MirrorServer(port=port, crawl_delay=crawl_delay) as site:
+    try:
+        site = MirrorServer(port=port, crawl_delay=crawl_delay, redesign=redesign)
+    except ValueError as exc:
+        print(f"statenotes mirror: {exc}", file=sys.stderr)
+        raise typer.Exit(2)
+    with site:
         out.print(f"Serving the offline mirror at [bold]{site.base_url}/press-releases/[/] (Ctrl-C stops)")
         out.print(f"Crawl it: STATENOTES_BASE_URL={site.base_url} statenotes backfill --start 2000-01-01 "
                   f"--end {datetime.now(UTC).date()} --crawl-delay 0")
