@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import socket
 import threading
-from urllib.parse import urljoin
+import time
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import MaxRetryError
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
 from statenotes.extractors.url_policy import UrlPolicy
@@ -148,6 +149,56 @@ class WatchedAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
 
 
+# After a host could not be connected to through all of urllib3's retries, requests to it fail at
+# once for this long: one unreachable host costs one round of retries, not one per request.
+UNREACHABLE_FOR_S = 60.0
+
+
+class HostUnreachable(requests.ConnectionError):
+    """A host that could not be connected to a moment ago; not tried again yet."""
+
+
+class RetryingAdapter(WatchedAdapter):
+    """urllib3's retries (the one layer for connection failures, read timeouts and busy answers),
+    and a memory of the hosts that stayed unreachable through them (see UNREACHABLE_FOR_S)."""
+
+    def __init__(self, *args, unreachable_for_s: float = UNREACHABLE_FOR_S, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unreachable_for_s = unreachable_for_s
+        self._unreachable: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    def send(self, request, **kwargs):  # noqa: ANN001, ANN201 - requests' signature
+        parts = urlsplit(request.url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        with self._lock:
+            failed = self._unreachable.get(origin)
+        if failed is not None and time.monotonic() - failed[0] < self.unreachable_for_s:
+            raise HostUnreachable(f"{origin} unreachable: {failed[1]} (after {self.max_retries.total + 1} tries, "
+                                  f"the last {time.monotonic() - failed[0]:.0f} s ago)", request=request)
+        try:
+            response = super().send(request, **kwargs)
+        except requests.ConnectionError as exc:
+            reason = _connect_failure(exc)
+            if reason is not None:
+                with self._lock:
+                    self._unreachable[origin] = (time.monotonic(), reason)
+            raise
+        with self._lock:
+            self._unreachable.pop(origin, None)
+        return response
+
+
+def _connect_failure(exc: requests.ConnectionError) -> str | None:
+    """The one-line reason when no connection could be made at all (refused, no such host,
+    connect timeout), after urllib3's retries; None for failures after connecting."""
+    cause = exc.args[0] if exc.args else None
+    reason = cause.reason if isinstance(cause, MaxRetryError) else cause
+    if isinstance(reason, (NewConnectionError, ConnectTimeoutError)):
+        return str(reason).rsplit(": ", 1)[-1] or type(reason).__name__
+    return None
+
+
 class GuardedSession(requests.Session):
     """A Session that follows a redirect only when the URL policy admits it."""
 
@@ -226,7 +277,7 @@ def make_session(*, user_agent: str, urls: UrlPolicy, max_retries: int, backoff_
     )
     session = GuardedSession(urls)
     session.max_redirects = max_redirects
-    adapter = WatchedAdapter(max_retries=retries, pool_connections=POOL_CONNECTIONS, pool_maxsize=POOL_MAXSIZE)
+    adapter = RetryingAdapter(max_retries=retries, pool_connections=POOL_CONNECTIONS, pool_maxsize=POOL_MAXSIZE)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = user_agent

@@ -1,4 +1,4 @@
-"""The `statenotes` command: demo, run, backfill, reprocess, serve, sql, quarantine, report, docs,
+"""The `statenotes` command: demo, run, backfill, reprocess, serve, alerts, sql, quarantine, report, docs,
 extract, mirror."""
 
 from __future__ import annotations
@@ -214,6 +214,9 @@ def reprocess(data_dir: DataDir = None, task_runner: TaskRunnerOption = None, ve
 def serve(
     limit: Annotated[int, typer.Option(help="Flow runs at once (one crawl per site is polite).")] = 1,
     data_dir: DataDir = None,
+    report_address: Annotated[Optional[str], typer.Option(
+        help="host:port to serve the HTML report on, read-only (default: report_address, 127.0.0.1:8765; "
+             "'' : not served).")] = None,
 ) -> None:
     """Serve the nightly, backfill and reprocess deployments to the Prefect server at PREFECT_API_URL."""
     logging.basicConfig(level="WARNING", format="%(levelname)s %(name)s: %(message)s")
@@ -221,13 +224,32 @@ def serve(
     from statenotes.flows.deployments import serve as serve_deployments
 
     try:
-        settings = _settings(data_dir=data_dir)
+        settings = _settings(data_dir=data_dir, report_address=report_address)
         if data_dir is not None:  # the run processes read settings from the environment
             os.environ["STATENOTES_DATA_DIR"] = str(data_dir)
         serve_deployments(settings, limit=limit,
                           announce=lambda text: out.print(text, highlight=False, markup=False))
     except StatenotesError as exc:
         _fail(exc)
+
+
+@app.command()
+def alerts() -> None:
+    """Create (or replace) the Prefect automation that POSTs to alert_webhook_url when a statenotes run
+    fails (`serve` does it too; this is for work pools)."""
+    from statenotes.flows.alerts import AUTOMATION_NAME, ensure_failure_alert
+    from statenotes.flows.deployments import api_url
+
+    try:
+        settings = _settings()
+        if not settings.alert_webhook_url.get_secret_value():
+            raise StatenotesError("alert_webhook_url is not set (STATENOTES_ALERT_WEBHOOK_URL): nothing to notify")
+        api = api_url()
+        ensure_failure_alert(settings.alert_webhook_url.get_secret_value())
+    except StatenotesError as exc:
+        _fail(exc)
+    out.print(f"automation {AUTOMATION_NAME!r} created at {api}: a failed statenotes run notifies the webhook",
+              highlight=False, markup=False)
 
 
 @app.command()

@@ -6,7 +6,9 @@ variables and config/settings.toml configure them, as they do the CLI."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from importlib.metadata import PackageNotFoundError, version
 
 import httpx
@@ -18,6 +20,7 @@ log = logging.getLogger(__name__)
 
 # One run at a time by default: two crawls of one site would halve the crawl delay it asked for.
 DEFAULT_CONCURRENT_RUNS = 1
+DEPLOYMENT_CONCURRENCY_LIMIT = 1
 HEALTH_TIMEOUT_S = 5.0
 TAGS = ["statenotes"]
 
@@ -44,7 +47,10 @@ def build_deployments(settings: Settings) -> list:
     except ValueError as exc:
         raise ConfigError(f"invalid settings: nightly_cron: {exc}") from None
     # Module paths, not file paths: the run processes import the installed package from anywhere.
-    common = {"tags": TAGS, "version": _version(), "entrypoint_type": EntrypointType.MODULE_PATH}
+    # One run of each deployment at a time, enforced and shown by Prefect ("Concurrency Limit: 1"):
+    # a second one waits in the queue. `serve --limit` keeps nightly and backfill from overlapping.
+    common = {"tags": TAGS, "version": _version(), "entrypoint_type": EntrypointType.MODULE_PATH,
+              "concurrency_limit": DEPLOYMENT_CONCURRENCY_LIMIT}
     return [
         nightly.to_deployment(
             "nightly", schedules=[schedule],
@@ -86,9 +92,25 @@ def serve(settings: Settings, limit: int = DEFAULT_CONCURRENT_RUNS, announce=pri
     """Register the deployments and run their flow runs until interrupted (Ctrl-C / SIGTERM)."""
     from prefect import serve as prefect_serve
 
+    from statenotes.flows.pipeline import REPORT_FILENAME
+    from statenotes.flows.report_server import ReportServer
+
     api = api_url()
     deployments = build_deployments(settings)
-    announce(f"Serving {', '.join(d.name for d in deployments)} to {api} "
-             f"(nightly: {settings.nightly_cron!r} {settings.nightly_timezone}; data in {settings.data_dir}; "
-             f"at most {limit} run(s) at once). UI: {ui_url(api)}")
-    prefect_serve(*deployments, limit=limit, print_starting_message=False)
+    with contextlib.ExitStack() as stack:
+        if settings.report_address:
+            reports = stack.enter_context(ReportServer(settings.data_dir / REPORT_FILENAME, settings.report_address))
+            if not settings.report_base_url:  # the runs (processes started from here) link to it
+                os.environ["STATENOTES_REPORT_BASE_URL"] = reports.base_url
+            announce(f"Report: {reports.base_url}{REPORT_FILENAME} (read-only; the runs link to "
+                     f"{(settings.report_base_url or reports.base_url) + REPORT_FILENAME})")
+        if settings.alert_webhook_url.get_secret_value():
+            from statenotes.flows.alerts import AUTOMATION_NAME, ensure_failure_alert
+
+            ensure_failure_alert(settings.alert_webhook_url.get_secret_value())
+            announce(f"Alert: automation {AUTOMATION_NAME!r} notifies the webhook block statenotes-alerts "
+                     "when a statenotes run fails")
+        announce(f"Serving {', '.join(d.name for d in deployments)} to {api} "
+                 f"(nightly: {settings.nightly_cron!r} {settings.nightly_timezone}; data in {settings.data_dir}; "
+                 f"at most {limit} run(s) at once). UI: {ui_url(api)}")
+        prefect_serve(*deployments, limit=limit, print_starting_message=False)

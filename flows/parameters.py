@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import Enum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -34,40 +35,93 @@ def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
+class Site(str, Enum):
+    """Which site a backfill crawls: the configured one, a state.gov site by name, or a URL."""
+
+    CONFIGURED = "configured"  # settings.base_url of the process running the flow
+    WWW = "www"
+    SITE_2017_2021 = "2017-2021"
+    SITE_2021_2025 = "2021-2025"
+    CUSTOM = "custom"  # custom_site_url
+
+
+# A URL with a host and no user:password@ (the form's values are stored and shown by Prefect), or
+# nothing: JSON Schema enforces it in the form; an empty string reads better there than a null toggle.
+CUSTOM_URL_PATTERN = r"^(https?://[^\s/@]+(/\S*)?)?$"
+
+
 class BackfillRequest(BaseModel):
-    """The backfill form: a window of listed dates, and optionally another site."""
+    """The backfill form: a window of listed dates, the site, and how its notes are found.
+
+    Field constraints (dates, the choices, the URL's shape) are JSON Schema, so the form itself
+    enforces them; what JSON Schema cannot say (start after end, end in the future) is checked when
+    the run starts, which then ends Failed with that one reason."""
 
     model_config = ConfigDict(extra="forbid", use_enum_values=False)
 
-    start: date = Field(description="First listed date to load, inclusive (YYYY-MM-DD).")
-    end: date = Field(description="Last listed date to load, inclusive (YYYY-MM-DD); today at the latest (UTC).")
-    site: str | None = Field(
-        None,
-        description="Site to crawl: www, 2017-2021, 2021-2025, or a URL (http://...). "
-                    "Empty: the configured base_url (STATENOTES_BASE_URL).")
+    start: date = Field(title="Start", description="First listed date to load, inclusive.")
+    end: date = Field(title="End", description="Last listed date to load, inclusive: today (UTC) at the latest.")
+    site: Site = Field(
+        Site.CONFIGURED, title="Site to crawl",
+        description="The site to crawl: configured (the base_url of the serving process, STATENOTES_BASE_URL), "
+                    "www (www.state.gov), 2017-2021 or 2021-2025 (the archived administrations' sites), or "
+                    "custom (the URL below).")
+    custom_site_url: str = Field(
+        "", title="Custom site URL", pattern=CUSTOM_URL_PATTERN,
+        description="Only with site = custom: the site's URL, e.g. http://127.0.0.1:8000 (a mirror). "
+                    "No user name or password in it: set STATENOTES_HTTP_USER / STATENOTES_HTTP_PASSWORD "
+                    "where the runs are served.")
     discovery: DiscoveryMode = Field(
-        DiscoveryMode.LISTING,
+        DiscoveryMode.LISTING, title="Discovery",
         description="How notes are found: listing (the press-release listing pages), rest (the WordPress "
                     "REST API), sitemap (the sitemaps; windows up to today), auto (the cheapest that "
                     "covers the window, falling back when one fails).")
 
-    @field_validator("site")
+    @model_validator(mode="before")
     @classmethod
-    def _known_site(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        value = value.strip()
-        if value.startswith(("http://", "https://")) and split_userinfo(value)[1] is not None:
-            # the form's values are stored and shown by Prefect: a password there would leak
-            raise ValueError(f"site must not carry a user name or password ({redact(value)}): set "
-                             "STATENOTES_HTTP_USER and STATENOTES_HTTP_PASSWORD where the runs are served")
-        if value in SITE_URLS or value.startswith(("http://", "https://")):
-            return value
-        raise ValueError(f"site must be one of {', '.join(SITE_URLS)} or a URL starting with http(s)://, "
-                         f"got {redact(value)!r}")
+    def _site_as_one_value(cls, values: Any) -> Any:
+        """`site="http://..."` (the CLI's --site, older callers) means site=custom with that URL;
+        an empty site means the configured one."""
+        if not isinstance(values, dict):
+            return values
+        site = values.get("site")
+        if site is None or (isinstance(site, str) and not site.strip()):
+            return {**values, "site": Site.CONFIGURED}
+        if isinstance(site, str) and not isinstance(site, Site) and "://" in site:
+            if values.get("custom_site_url"):
+                raise ValueError("give the URL once: site = custom and custom_site_url")
+            return {**values, "site": Site.CUSTOM, "custom_site_url": site.strip()}
+        return values
+
+    @field_validator("site", mode="before")
+    @classmethod
+    def _known_site(cls, value: Any) -> Any:
+        if isinstance(value, str) and not isinstance(value, Site):
+            value = value.strip()
+            if value not in {s.value for s in Site}:
+                raise ValueError(f"site must be one of {', '.join(SITE_URLS)}, configured or a URL starting with "
+                                 f"http(s)://, got {redact(value)!r}")
+        return value
+
+    @field_validator("custom_site_url", mode="before")
+    @classmethod
+    def _no_credentials(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if value and not value.startswith(("http://", "https://")):
+                raise ValueError(f"custom_site_url must start with http:// or https://, got {redact(value)!r}")
+            if split_userinfo(value)[1] is not None:
+                # the form's values are stored and shown by Prefect: a password there would leak
+                raise ValueError(f"site must not carry a user name or password ({redact(value)}): set "
+                                 "STATENOTES_HTTP_USER and STATENOTES_HTTP_PASSWORD where the runs are served")
+        return value
 
     @model_validator(mode="after")
     def _window(self) -> BackfillRequest:
+        if self.site is Site.CUSTOM and not self.custom_site_url:
+            raise ValueError("site is custom but custom_site_url is empty: give the site's URL")
+        if self.site is not Site.CUSTOM and self.custom_site_url:
+            raise ValueError(f"custom_site_url is only read with site = custom (site is {self.site.value})")
         if self.start > self.end:
             raise ValueError(f"start {self.start} is after end {self.end}")
         today = today_utc()
@@ -79,7 +133,16 @@ class BackfillRequest(BaseModel):
     @property
     def base_url(self) -> str | None:
         """The site's URL, or None for the configured one."""
-        return None if self.site is None else SITE_URLS.get(self.site, self.site).rstrip("/")
+        if self.site is Site.CONFIGURED:
+            return None
+        if self.site is Site.CUSTOM:
+            return self.custom_site_url.rstrip("/")
+        return SITE_URLS[self.site.value]
+
+    @property
+    def site_label(self) -> str:
+        """The site as the runs table records it: its name, or the custom URL (redacted)."""
+        return redact(self.base_url) if self.site is Site.CUSTOM else self.site.value
 
 
 def request_problems(error: Exception) -> str:

@@ -18,16 +18,17 @@ from datetime import UTC, date, datetime, timedelta
 from prefect import flow, get_run_logger
 from prefect.states import Failed, State
 from prefect.utilities.annotations import quote
+from pydantic import ValidationError
 
 from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.credentials import redact
 from statenotes.extractors.http import Fetcher
 from statenotes.extractors.records import NoteRef
-from statenotes.flows import interrupts, progress
+from statenotes.flows import interrupts, prefect_run, progress
 from statenotes.flows.health import RECENT_RUNS, RunFailed, fallback_jump, quarantine_failure
 from statenotes.flows.known import StoredMetadata, latest_validators, quarantined_urls, recent_layouts
 from statenotes.flows.loading import SpooledLoad
-from statenotes.flows.parameters import BackfillRequest, DiscoveryMode
+from statenotes.flows.parameters import BackfillRequest, DiscoveryMode, request_problems
 from statenotes.flows.pages import rest_fallback, rest_pages
 from statenotes.flows.reprocess import archived_pages, read_pages
 from statenotes.flows.runlock import start_run
@@ -55,6 +56,7 @@ REPORT_FILENAME = "report.html"  # written beside the DuckDB file after every ru
 
 def _new_summary(flow_name: str, start: date | None, end: date | None, settings: Settings,
                  run_id: str) -> RunSummary:
+    prefect_run.name_after(run_id)
     return RunSummary(run_id=run_id, flow=flow_name, start=start, end=end, base_url=redact(settings.base_url))
 
 
@@ -73,6 +75,8 @@ def _finish(summary: RunSummary, load: SpooledLoad, settings: Settings, stages: 
     with stages.timing("finish"):
         try:
             summary.report_path = str(write_report(settings.db_path, settings.data_dir / REPORT_FILENAME))
+            if settings.report_base_url:
+                summary.report_url = settings.report_base_url + REPORT_FILENAME
         except Exception as exc:  # noqa: BLE001 - see the docstring
             logger.warning("report not written (%s: %s); `statenotes report` retries it", type(exc).__name__, exc)
         if settings.lake_replica_uri:
@@ -101,6 +105,7 @@ def _says_what_a_failure_left(settings: Settings) -> Iterator[None]:
             "run failed (%s: %s); nothing was committed: the lake and %s are as they were and no run is "
             "recorded as a success. Fix the cause and run the same parameters again.",
             type(exc).__name__, redact(str(exc)), settings.db_path)
+        prefect_run.allow_retries_for(exc, settings.flow_retries, settings.flow_retry_delay_s)
         raise
 
 
@@ -226,18 +231,29 @@ def _resolve(base_url: str | None = None) -> Settings:
     return settings.model_copy(update={"base_url": base_url}) if base_url else settings
 
 
-@flow(name="backfill", log_prints=False)
+@flow(name="backfill", log_prints=False, validate_parameters=False)
 def backfill(request: BackfillRequest) -> RunSummary:
     """Load every media note listed between `request.start` and `request.end` (inclusive), with
     the settings of the process that runs the flow (config/settings.toml, then STATENOTES_*).
 
     Args:
-        request: The window of listed dates, and optionally another site.
+        request: The window of listed dates, the site, and how its notes are found.
     """
-    request = BackfillRequest.model_validate(request)
+    # Validated here, not by Prefect before the flow starts: a bad form then ends the run Failed
+    # with its one reason, instead of an engine crash and a traceback in the UI.
+    try:
+        request = BackfillRequest.model_validate(request)
+    except ValidationError as exc:
+        return refused(request_problems(exc))
     settings = _resolve(request.base_url)
-    parameters = {"site": request.site, "discovery": request.discovery.value}
+    parameters = {"site": request.site.value, "discovery": request.discovery.value}
     return _ended(_crawl("backfill", request.start, request.end, settings, parameters, request.discovery.value))
+
+
+def refused(reason: str) -> State:
+    """The run's end when its parameters are refused: Failed, with the reason as its message."""
+    get_run_logger().error("refused: %s", reason)
+    return Failed(message=reason)
 
 
 def nightly_window(lake: Lake, today: date, lookback_days: int, overlap_days: int) -> tuple[date, date]:
@@ -300,3 +316,4 @@ def _reprocess(settings: Settings, run_id: str) -> RunSummary:
 
 
 logging.getLogger("statenotes").addHandler(logging.NullHandler())
+prefect_run.quiet_returned_failures()  # imported by the process that executes a deployment's run

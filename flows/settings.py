@@ -67,8 +67,20 @@ class Settings(BaseModel):
     http_concurrency: int = Field(2, ge=1, description="Requests in flight at once, per run.")
     task_retries: int = Field(2, ge=0, description="Retries of the network-facing tasks.")
     task_retry_delay_s: float = _seconds(0, DAY_S, default=10.0)
+    flow_retries: int = Field(1, ge=0, le=100, description="Retries of a deployment's flow run that failed on the "
+                                                           "network (the site unreachable); not of other failures, "
+                                                           "nor of CLI runs.")
+    flow_retry_delay_s: float = _seconds(0, DAY_S, default=600.0)
     task_runner: Literal["thread", "dask"] = Field("thread", description="Where parsing runs.")
     dask_address: str = Field("", description="A running Dask scheduler; empty: a LocalCluster.")
+    report_address: str = Field("127.0.0.1:8765", description="host:port where `statenotes serve` serves the "
+                                "HTML report over HTTP; empty: not served.")
+    report_base_url: str = Field("", description="URL the report is reachable at, for the runs' artifact links "
+                                 "(e.g. http://reports.example:8765/); empty: the address serve serves it on, "
+                                 "or no link.")
+    alert_webhook_url: SecretStr = Field(SecretStr(""), description="`statenotes serve` makes Prefect POST here when "
+                                         "a statenotes run fails (an automation and a webhook block); empty: no "
+                                         "alert. A secret: webhook URLs often carry a token.")
     lake_replica_uri: str = Field("", description="fsspec URI the lake is copied to after each run.")
     wayback_fallback: bool = Field(False, description="Fetch a page the site blocks from the Wayback Machine.")
     wayback_base: str = Field(WAYBACK_BASE, description="The Wayback Machine (or a mirror imitating it).")
@@ -129,6 +141,14 @@ class Settings(BaseModel):
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {redact(value)!r}")
         return value.rstrip("/")
+
+    @field_validator("report_base_url")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an http(s) URL (a file:// link does not open from the Prefect UI), got {value!r}")
+        return value.rstrip("/") + "/" if value else ""
 
     @field_validator("wayback_base")
     @classmethod

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import quote
 
 from statenotes.extractors.credentials import redact
 from statenotes.flows.markup import escape_markdown
@@ -42,6 +43,7 @@ class RunSummary:
     sources: dict[str, int] = field(default_factory=dict)  # and from each source (notes.content_source)
     failure: str = ""  # why a crawl that completed ended Failed (flows/health.py); empty: it did not
     fallback_warning: str = ""  # the fallback share jumped (flows/health.py); empty: it did not
+    report_url: str = ""  # where the report is served over HTTP (settings report_base_url); empty: no link
 
     def counts(self) -> dict[str, object]:
         counts: dict[str, object] = {
@@ -132,10 +134,12 @@ def markdown(summary: RunSummary) -> str:
         lines += ["", "Quarantined pages are retried by the next run that lists them; `statenotes reprocess` "
                   "re-parses the archived ones without the network.", ""]
     lines += ["## Warehouse", "", f"- DuckDB file: {md(summary.db_path)}"]
-    if summary.report_path:
-        # our own file (as_uri percent-encodes whatever could end the link)
-        lines.append(f"- Report: [{md(Path(summary.report_path).name)}]({Path(summary.report_path).as_uri()}) "
+    if summary.report_url:
+        # our own URL, from the settings (percent-encoded: nothing in it can end the link)
+        lines.append(f"- Report: [{md(Path(summary.report_path).name)}]({quote(summary.report_url, safe=':/?=&%')}) "
                      f"({md(summary.report_path)})")
+    elif summary.report_path:
+        lines.append(f"- Report: {md(summary.report_path)} (set report_base_url to link it)")
     return "\n".join(lines) + "\n"
 
 
@@ -148,6 +152,6 @@ def publish_artifacts(summary: RunSummary) -> None:
                           description=f"{summary.flow} {summary.window}: what the run did")
     create_markdown_artifact(markdown(summary), key=f"{key}-summary",
                              description=f"{summary.flow} {summary.window}: top actors and quarantined pages")
-    if summary.report_path:
-        create_link_artifact(Path(summary.report_path).as_uri(), link_text="warehouse report (HTML)",
+    if summary.report_url:
+        create_link_artifact(summary.report_url, link_text="warehouse report (HTML)",
                              key=f"{key}-report", description="statenotes report of the published warehouse")

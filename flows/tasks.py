@@ -13,11 +13,13 @@ from urllib.parse import urlsplit
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 from prefect.tasks import Task
 
 from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.credentials import redact
 from statenotes.extractors.discover_modes import discover
+from statenotes.extractors.errors import FetchError
 from statenotes.extractors.http import Fetcher
 from statenotes.extractors.records import FetchRecord, NoteRef, Validators
 from statenotes.flows import progress
@@ -38,7 +40,14 @@ REST_ITEM_STATUS = 200  # the listing response's status, which carried the item
 
 
 def retrying(task_: Task, settings: Settings) -> Task:
-    return task_.with_options(retries=settings.task_retries, retry_delay_seconds=settings.task_retry_delay_s)
+    return task_.with_options(retries=settings.task_retries, retry_delay_seconds=settings.task_retry_delay_s,
+                              retry_condition_fn=_not_a_fetch_failure)
+
+
+def _not_a_fetch_failure(task_: Task, task_run, state) -> bool:  # noqa: ANN001 - Prefect's signature
+    """A FetchError was retried by the HTTP layer already (connections, timeouts, busy answers):
+    retrying the task would multiply those retries. A site down for longer is the flow's retry."""
+    return not isinstance(state.result(raise_on_failure=False), FetchError)
 
 
 @task(name="discover", cache_policy=NO_CACHE, tags=[HTTP_TAG])
@@ -140,7 +149,8 @@ def commit_and_publish(summary: RunSummary, spool: CandidateSpool, quarantined: 
             tx.append_run(RunRecord(
                 run_id=summary.run_id, flow=summary.flow, started_at=started_at,
                 status=RUN_FAILED if summary.failure else RUN_SUCCESS,
-                finished_at=datetime.now(UTC), counts=summary.counts(), parameters=parameters))
+                finished_at=datetime.now(UTC), counts=summary.counts(), parameters=parameters,
+                prefect_flow_run_id=flow_run.id))
             merging = time.perf_counter()
     except BaseException:
         for item in prepared:

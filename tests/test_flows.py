@@ -157,7 +157,8 @@ def test_the_artifacts_say_what_the_runs_row_says(tmp_path):
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     with MirrorServer(bad_pages={SEED_PATH: "soft404"}) as site:
-        summary = run_with(settings_for(site, tmp_path), backfill, WINDOW)
+        summary = run_with(settings_for(site, tmp_path, report_base_url="http://reports.example:8765/"), backfill,
+                           WINDOW)
     keys = ["backfill-run-counts", "backfill-run-summary", "backfill-run-report"]
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys)))
@@ -181,7 +182,9 @@ def test_the_artifacts_say_what_the_runs_row_says(tmp_path):
     markdown = MarkdownIt("commonmark").enable("table").render(latest["backfill-run-summary"].data)  # as shown
     assert "page not found" in markdown and SEED_PATH in markdown
     assert summary.top_actors[0][1] in markdown
-    assert (tmp_path / "report.html").resolve().as_uri() in latest["backfill-run-report"].data
+    # a link a browser opens from the UI, never file://
+    assert "(http://reports.example:8765/report.html)" in latest["backfill-run-report"].data
+    assert "file://" not in latest["backfill-run-summary"].data
 
 
 # -- deployments -------------------------------------------------------------------------------

@@ -150,16 +150,50 @@ def artifacts(api: str, flow_run_id: str) -> dict[str, dict]:
     return {a["key"]: a for a in found}
 
 
+@contextmanager
+def webhook_receiver():
+    """A webhook endpoint on 127.0.0.1: yields (url, the JSON bodies POSTed to it so far)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[dict] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+ALERT_TIMEOUT_S = 90
+
+
 def test_backfill_deployment_runs_on_a_real_prefect_server(prefect_server, tmp_path):
     began = time.monotonic()
     api = prefect_server["api"]
     today = datetime.now(UTC).date()
     env = {**prefect_server["env"], "STATENOTES_DATA_DIR": str(tmp_path / "data"),
            "STATENOTES_CRAWL_DELAY_S": "0", "STATENOTES_REQUESTS_PER_MINUTE": "0",
-           "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+           "PREFECT_RUNNER_POLL_FREQUENCY": "1", "STATENOTES_REPORT_ADDRESS": f"127.0.0.1:{free_port()}",
            "PREFECT_LOGGING_LEVEL": "INFO"}
     serve_log = tmp_path / "serve.log"
-    with MirrorServer() as site, running([str(BIN / "statenotes"), "serve"], env, serve_log) as served:
+    with (webhook_receiver() as (hook_url, alerts), MirrorServer() as site,
+          running([str(BIN / "statenotes"), "serve"], {**env, "STATENOTES_ALERT_WEBHOOK_URL": hook_url},
+                  serve_log) as served):
         watch = (served, serve_log)
         backfill = wait_until("backfill deployment", lambda: deployment(api, "backfill"),
                               DEPLOYMENT_TIMEOUT_S, *watch)
@@ -170,12 +204,32 @@ def test_backfill_deployment_runs_on_a_real_prefect_server(prefect_server, tmp_p
         assert {"start", "end", "site", "discovery"} <= set(form) and "today" in form["end"]["description"]
 
         run = run_deployment(api, backfill["id"], {"request": {
-            "start": "2000-01-01", "end": today.isoformat(), "site": site.base_url}}, watch)
+            "start": "2000-01-01", "end": today.isoformat(), "site": "custom", "custom_site_url": site.base_url}},
+            watch)
         assert run["state"]["type"] == "COMPLETED", (run["state"], serve_log.read_text()[-3000:])
+        served = f"http://{env['STATENOTES_REPORT_ADDRESS']}"
+        report = requests.get(f"{served}/report.html", timeout=10)  # served by `statenotes serve`, read-only
+        assert report.status_code == 200 and report.content == (tmp_path / "data" / "report.html").read_bytes()
+        assert requests.get(f"{served}/statenotes.duckdb", timeout=10).status_code == 404
+        assert requests.post(f"{served}/report.html", timeout=10).status_code == 405
 
         bad = run_deployment(api, backfill["id"], {"request": {
             "start": "2000-01-01", "end": (today + timedelta(days=2)).isoformat()}}, watch)
         assert bad["state"]["type"] == "FAILED" and "is in the future" in bad["state"]["message"]
+        def logs_of_bad():  # the run's process sends its logs in the background
+            logs = post(f"{api}/logs/filter", {"logs": {"flow_run_id": {"any_": [bad["id"]]}}}).json()
+            return logs if any("Finished in state" in entry["message"] for entry in logs) else None
+
+        logs = wait_until("the refused run's logs", logs_of_bad, 30, *watch)
+        time.sleep(3)  # anything logged after that line (the engine's exit) arrives too
+        logs = logs_of_bad()
+        assert any(bad["state"]["message"] in entry["message"] for entry in logs), logs
+        assert not any("Traceback" in entry["message"] or "Engine execution" in entry["message"]
+                       for entry in logs), [entry["message"] for entry in logs]
+        # the automation `serve` created fires for the failed run (and not for the completed one)
+        wait_until("failure alert", lambda: alerts, ALERT_TIMEOUT_S, *watch)
+        assert len(alerts) == 1 and bad["name"] in alerts[0]["text"], alerts
+        assert bad["state"]["message"] in alerts[0]["text"] and "Failed" in alerts[0]["subject"]
         serving_s = time.monotonic() - began
 
     db = tmp_path / "data" / "statenotes.duckdb"
@@ -186,6 +240,39 @@ def test_backfill_deployment_runs_on_a_real_prefect_server(prefect_server, tmp_p
     assert {"backfill-run-counts", "backfill-run-summary", "backfill-run-report"} <= set(found)
     assert "Top actors of the run" in found["backfill-run-summary"]["data"]
     assert (tmp_path / "data" / "report.html").exists()
+    link = found["backfill-run-report"]["data"]
+    assert f"(http://{env['STATENOTES_REPORT_ADDRESS']}/report.html)" in link
+    assert "Report: http://" in serve_log.read_text()
     ui = requests.get(prefect_server["ui"], timeout=10)
     assert ui.status_code == 200 and "<html" in ui.text.lower()
     log.warning("serve + backfill through the Prefect server took %.1f s (server start excluded)", serving_s)
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_prefect_yaml_deploys_to_a_work_pool_and_a_worker_runs_a_backfill(prefect_server, tmp_path):
+    """The work-pool path: `prefect work-pool create`, `prefect deploy --all` from prefect.yaml,
+    `prefect worker start`, a backfill run to completion by the worker."""
+    api = prefect_server["api"]
+    today = datetime.now(UTC).date()
+    env = {**prefect_server["env"], "STATENOTES_DATA_DIR": str(tmp_path / "data"),
+           "STATENOTES_CRAWL_DELAY_S": "0", "STATENOTES_REQUESTS_PER_MINUTE": "0"}
+    prefect = str(BIN / "prefect")
+    for command in ([prefect, "work-pool", "create", "statenotes", "--type", "process", "--overwrite"],
+                    [prefect, "--no-prompt", "deploy", "--all"]):
+        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-2000:])
+    backfill = deployment(api, "backfill")
+    assert backfill["work_pool_name"] == "statenotes" and backfill["entrypoint"] == "statenotes.flows.pipeline.backfill"
+    assert backfill["global_concurrency_limit"]["limit"] == 1
+    worker_log = tmp_path / "worker.log"
+    worker = [prefect, "worker", "start", "--pool", "statenotes", "--type", "process", "--limit", "1"]
+    with MirrorServer() as site, running(worker, {**env, "PREFECT_WORKER_QUERY_SECONDS": "1"}, worker_log) as started:
+        run = run_deployment(api, backfill["id"], {"request": {
+            "start": "2000-01-01", "end": today.isoformat(), "site": "custom", "custom_site_url": site.base_url}},
+            (started, worker_log))
+    assert run["state"]["type"] == "COMPLETED", (run["state"], worker_log.read_text()[-3000:])
+    with duckdb.connect(str(tmp_path / "data" / "statenotes.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from notes_latest").fetchone()[0] == len(load_sample_notes())
+        assert con.execute("select prefect_flow_run_id from runs").fetchall() == [(run["id"],)]

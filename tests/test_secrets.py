@@ -195,6 +195,7 @@ def test_a_backfill_with_credentials_in_base_url_leaks_them_nowhere(tmp_path):
     with MirrorServer(bad_pages={SEED_PATH: "soft404"}) as site:
         env = {**os.environ, "STATENOTES_BASE_URL": with_credentials(site.base_url),
                "STATENOTES_REQUESTS_PER_MINUTE": "0", "STATENOTES_BACKOFF_FACTOR_S": "0.01",
+               "STATENOTES_REPORT_BASE_URL": f"http://reports.example/{tmp_path.name}/",
                "PREFECT_API_URL": PREFECT_API_URL.value(), "PREFECT_LOGGING_LEVEL": "INFO", "COLUMNS": "300"}
         command = [sys.executable, "-c", "from statenotes.flows.cli import app; app()", "backfill",
                    "--start", "2000-01-01", "--end", today, "--data-dir", str(data_dir), "--crawl-delay", "0",
@@ -211,7 +212,7 @@ def test_a_backfill_with_credentials_in_base_url_leaks_them_nowhere(tmp_path):
     assert _files_holding(data_dir, site.base_url) != []  # the search does find what is there
 
     with get_client(sync_client=True) as client:
-        report_link = (data_dir / "report.html").resolve().as_uri()
+        report_link = f"http://reports.example/{tmp_path.name}/report.html"
         run_ids = {a.flow_run_id for a in client.read_artifacts() if report_link in json.dumps(a.data)}
         assert len(run_ids) == 1, "the run's artifacts were not found"
         ours = [a for a in client.read_artifacts() if a.flow_run_id in run_ids]

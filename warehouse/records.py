@@ -66,3 +66,4 @@ class RunRecord:
     finished_at: datetime | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
+    prefect_flow_run_id: str | None = None

@@ -225,6 +225,8 @@ RUNS = TableSpec(
                "failure (why a failed run failed) and fallback_warning (the share of notes read by a "
                "fallback layout jumped), and stage_seconds: seconds spent in each stage up to the lake's "
                "merge (publish and finish read 0 here: they come after this row is written)."),
+        Column("prefect_flow_run_id", TEXT, "The Prefect flow run (its id, a UUID) that made this run: "
+               "open it in the Prefect UI at /runs/flow-run/<id>. Null for runs recorded before it was kept."),
     ),
     ("run_id",),
     PARTITION_NONE,

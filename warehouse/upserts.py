@@ -138,7 +138,7 @@ def upsert_run(tx: Transaction, run: RunRecord) -> None:
     stored[(run.run_id,)] = {
         "run_id": run.run_id, "flow": run.flow, "parameters": _json(run.parameters),
         "started_at": utc(run.started_at), "finished_at": utc(run.finished_at),
-        "status": run.status, "counts": _json(run.counts),
+        "status": run.status, "counts": _json(run.counts), "prefect_flow_run_id": run.prefect_flow_run_id,
     }
     _write(tx, path, RUNS, list(stored.values()))
 
@@ -153,5 +153,5 @@ def last_successful_run(runs: pa.Table, flow: str | None) -> RunRecord | None:
     return RunRecord(
         run_id=row["run_id"], flow=row["flow"], started_at=row["started_at"], status=row["status"],
         finished_at=row["finished_at"], parameters=json.loads(row["parameters"] or "{}"),
-        counts=json.loads(row["counts"] or "{}"),
+        counts=json.loads(row["counts"] or "{}"), prefect_flow_run_id=row.get("prefect_flow_run_id"),
     )
