@@ -22,7 +22,7 @@ from statenotes.flows.pipeline import backfill
 from statenotes.flows.report import write_report
 from statenotes.flows.schema_docs import schema_markdown
 from statenotes.flows.settings import load_settings
-from statenotes.flows.sql import QueryError, run_query
+from statenotes.flows.sql import QueryError, as_json, run_query
 from statenotes.mirror.notes import page_path
 from statenotes.mirror.server import MirrorServer
 from statenotes.mirror.site import load_sample_notes
@@ -97,6 +97,56 @@ def test_the_shell_reads_statements_from_stdin(warehouse):
     assert "error:" in result.stdout and "nope" in result.stdout
 
 
+SANDBOX_ESCAPES = {
+    "copy_over_a_lake_file": "copy (select * from notes limit 1) to '{lake_file}' (format parquet)",
+    "read_a_system_file": "select * from read_text('/etc/passwd')",
+    "list_files": "select * from glob('/etc/*')",
+    "attach_a_new_database": "attach '{tmp}/mine.duckdb' as mine",
+    "install_an_extension": "install httpfs",
+    "load_an_extension": "load httpfs",
+    "unlock_then_read": "set enable_external_access = true; select * from read_text('/etc/passwd')",
+    "export_the_database": "export database '{tmp}/export'",
+}
+
+
+@pytest.mark.parametrize("case", SANDBOX_ESCAPES)
+def test_sql_is_a_sandbox_that_reads_the_warehouse_only(warehouse, tmp_path, case):
+    """Issue 15, item 5: COPY ... TO overwrote a lake Parquet file, read_text('/etc/passwd') worked."""
+    lake_file = sorted((warehouse / "lake" / "notes").rglob("*.parquet"))[0]
+    before = {path: path.read_bytes() for path in [lake_file, warehouse / "statenotes.duckdb"]}
+    query = SANDBOX_ESCAPES[case].format(lake_file=lake_file, tmp=tmp_path)
+    result = statenotes_in_process("sql", query, data_dir=warehouse)
+    assert result.exit_code == 1, result.output
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1 and message.startswith("error:")
+    assert "disabled" in message or "locked" in message
+    assert "root:" not in result.output
+    assert {path: path.read_bytes() for path in before} == before
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_text_from_the_warehouse_prints_as_text_never_as_markup(warehouse):
+    """Issue 15, item 5: `[/]` crashed `statenotes sql` with a MarkupError; `[bold]`, `[link=...]` were interpreted."""
+    tricky = "[/] [bold]loud[/bold] [link=http://127.0.0.9/]click[/link] [red"
+    query = f"select '{tricky}' as \"[italic]column\", title from notes_latest limit 1"
+    result = statenotes("sql", query, data_dir=warehouse)
+    assert result.returncode == 0, result.stderr
+    assert tricky in result.stdout and "[italic]column" in result.stdout
+    assert "\x1b]8;" not in result.stdout  # no terminal hyperlink
+    shell = statenotes("sql", data_dir=warehouse, stdin=f"{query};\nselect '{tricky}' from nowhere;\n")
+    assert shell.returncode == 1 and tricky in shell.stdout and "nowhere" in shell.stdout
+    failed = statenotes("sql", f"select * from \"{tricky}\"", data_dir=warehouse)
+    assert failed.returncode == 1 and "MarkupError" not in failed.stderr and "[/]" in failed.stderr
+
+
+def test_the_shell_keeps_duckdbs_hints_and_runs_the_readme_pasted(warehouse):
+    script = "select count(*) from notes_lates;\n" + "\n".join(readme_queries())
+    result = statenotes("sql", data_dir=warehouse, stdin=script)
+    assert result.returncode == 1  # the misspelt view only
+    assert 'Did you mean "notes_latest"' in result.stdout
+    assert result.stdout.count("error:") == 1 and result.stdout.count("row(s)") == len(readme_queries())
+
+
 def readme_queries() -> list[str]:
     return SQL_BLOCK.findall((ROOT / "README.md").read_text(encoding="utf-8"))
 
@@ -105,16 +155,38 @@ def test_the_readme_has_example_queries():
     assert len(readme_queries()) >= 6
 
 
+def statenotes_in_process(*args: str, data_dir: Path, stdin: str | None = None):
+    """The same command line through Click's parser, in this process (a subprocess per README query and
+    way of passing it would cost seconds each)."""
+    from typer.testing import CliRunner
+
+    from statenotes.flows.cli import app
+
+    return CliRunner().invoke(app, list(args), input=stdin, env={"STATENOTES_DATA_DIR": str(data_dir)})
+
+
+@pytest.mark.parametrize("how", ["argument", "file", "stdin"])
 @pytest.mark.parametrize("index", range(len(readme_queries())))
-def test_every_readme_query_runs_and_answers(warehouse, index):
+def test_every_readme_query_runs_as_pasted_and_answers(warehouse, index, how, tmp_path):
+    """Each ```sql block of the README, exactly as printed (its `-- comment` first), given to
+    `statenotes sql` as the argument, with -f FILE and on stdin ('-')."""
     query = readme_queries()[index]
     with duckdb.connect(str(warehouse / "statenotes.duckdb"), read_only=True) as con:
-        result = run_query(con, query)
-    assert result.rows, f"README query {index} answered nothing:\n{query}"
+        expected = json.loads(as_json(run_query(con, query)))
+    if how == "argument":
+        result = statenotes_in_process("sql", "--json", query, data_dir=warehouse)
+    elif how == "file":
+        (tmp_path / "query.sql").write_text(query, encoding="utf-8")
+        result = statenotes_in_process("sql", "--json", "-f", str(tmp_path / "query.sql"), data_dir=warehouse)
+    else:
+        result = statenotes_in_process("sql", "--json", "-", data_dir=warehouse, stdin=query)
+    assert result.exit_code == 0, f"README query {index} failed {how}:\n{query}\n{result.output}"
+    printed = json.loads(result.stdout)
+    assert printed == expected and printed, f"README query {index} answered nothing:\n{query}"
     if "humanitarian" in query:
-        assert all("humanitarian" in row[-1].lower() for row in result.rows)
+        assert all("humanitarian" in row["text"].lower() for row in printed)
     if "version > 1" in query:
-        assert [row[1] for row in result.rows] == [1, 2]
+        assert [r["version"] for r in printed] == [1, 2]
 
 
 SEARCH_TERMS = ["humanitarian", "U.S.", "(ISIS)", "secretary", "JOSÉ", "chargé d’affaires", "the", "1", "zzqx"]
