@@ -189,6 +189,52 @@ def test_every_readme_query_runs_as_pasted_and_answers(warehouse, index, how, tm
         assert [r["version"] for r in printed] == [1, 2]
 
 
+OLDER_CLIENT = r"""
+import duckdb, json, sys
+con = duckdb.connect(sys.argv[1], read_only=True)
+answers = [con.execute(query).fetchall() for query in json.loads(sys.stdin.read())]
+comments = con.execute("select count(*) from duckdb_columns() where comment is not null").fetchone()[0]
+print(json.dumps({"version": duckdb.__version__, "answers": answers, "comments": comments}, default=str))
+"""
+UNREACHABLE = re.compile(r"(?i)connect|dns|resolve|timed out|network|offline|Failed to fetch")
+
+
+@pytest.mark.parametrize("release", ["1.1.3", "1.4.2"])
+def test_an_older_duckdb_opens_the_published_file_and_answers_the_readme(warehouse, release):
+    """Issue 12: a file written by the newest DuckDB was refused by DuckDB 1.4 LTS and the 1.5 CLI. An
+    older release, installed from the package index into a venv of its own, opens it read-only and gives
+    the README queries the same answers (comments included)."""
+    import shutil
+    import tempfile
+
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv is not on PATH: cannot build a venv with an older DuckDB")
+    queries = readme_queries()
+    with duckdb.connect(str(warehouse / "statenotes.duckdb"), read_only=True) as con:
+        expected = {"version": release, "answers": [con.execute(q).fetchall() for q in queries],
+                    "comments": con.execute("select count(*) from duckdb_columns() "
+                                            "where comment is not null").fetchone()[0]}
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    with tempfile.TemporaryDirectory(prefix="statenotes-old-duckdb-") as scratch:
+        venv = Path(scratch) / "venv"
+        subprocess.run([uv, "venv", "--quiet", str(venv)], check=True, env=env, timeout=120)
+        python = venv / "bin" / "python"
+        install = subprocess.run([uv, "pip", "install", "--quiet", "--python", str(python),
+                                  f"duckdb=={release}", "pytz"],
+                                 capture_output=True, text=True, env=env, timeout=300)
+        if install.returncode != 0 and UNREACHABLE.search(install.stderr):
+            pytest.skip(f"the package index is unreachable: {install.stderr.strip().splitlines()[-1]}")
+        assert install.returncode == 0, install.stderr
+        run = subprocess.run([str(python), "-c", OLDER_CLIENT, str(warehouse / "statenotes.duckdb")],
+                             input=json.dumps(queries), capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    answered, expected = json.loads(run.stdout), json.loads(json.dumps(expected, default=str))
+    for query, got, want in zip(queries, answered.pop("answers"), expected.pop("answers"), strict=True):
+        assert got == want, query
+    assert answered == expected
+
+
 SEARCH_TERMS = ["humanitarian", "U.S.", "(ISIS)", "secretary", "JOSÉ", "chargé d’affaires", "the", "1", "zzqx"]
 
 

@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 DB_FILENAME = "statenotes.duckdb"  # under the data directory (settings: STATENOTES_DATA_DIR)
 WAL_SUFFIX = ".wal"
 BUILD_MEMORY_LIMIT = "256MB"  # DuckDB's buffer pool while building the file (streaming inserts)
+# The file is written in the oldest storage format that holds the schema (tables, views, table
+# macros, comments), so analysts' older clients open it: DuckDB 1.1 and later (CLI, Python, JDBC,
+# R). The newest format would shut out every client older than the DuckDB that built the file.
+STORAGE_VERSION = "v1.1.0"
 VIEW_SQL = {
     "notes_latest": (
         "SELECT * FROM notes "
@@ -122,7 +126,7 @@ def _comment(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _build(files: dict[str, list[Path]], tmp: Path) -> dict[str, int]:
-    con = duckdb.connect(str(tmp))
+    con = duckdb.connect(str(tmp), config={"storage_compatibility_version": STORAGE_VERSION})
     try:
         # The build runs inside the pipeline's process: bounded, whatever the lake's size.
         con.execute(f"SET memory_limit = {literal(BUILD_MEMORY_LIMIT)}")
