@@ -292,6 +292,33 @@ def test_the_report_is_one_offline_page_with_its_three_sections(warehouse, tmp_p
     assert (warehouse / "report.html").exists()
 
 
+def test_a_lake_written_before_the_offsets_were_renamed_still_loads_and_publishes(tmp_path):
+    """`mentions.end` was an SQL keyword: the columns are now start_offset / end_offset. A lake whose
+    mention files still have `start` / `end` takes new runs (a rewritten partition gets the new names,
+    the others keep theirs) and publishes every row under the new names."""
+    import pyarrow.parquet as pq
+
+    old_names = {"start_offset": "start", "end_offset": "end"}
+    mention_files = lambda: sorted((tmp_path / "lake" / "mentions").rglob("*.parquet"))  # noqa: E731
+    query = "select note_id, version, seq, start_offset, end_offset, actor_id from mentions order by all"
+    with MirrorServer() as site:
+        backfill(WINDOW, settings=settings_for(site, tmp_path))
+        with duckdb.connect(str(tmp_path / "statenotes.duckdb"), read_only=True) as con:
+            before = con.execute(query).fetchall()
+        for path in mention_files():
+            content = pq.read_table(path)
+            pq.write_table(content.rename_columns([old_names.get(n, n) for n in content.column_names]), path)
+        note = edit_a_note(site)
+        assert backfill(WINDOW, settings=settings_for(site, tmp_path)).updated == 1
+    with duckdb.connect(str(tmp_path / "statenotes.duckdb"), read_only=True) as con:
+        after = con.execute(query).fetchall()
+        edited = con.execute("select note_id from notes where version = 2").fetchone()[0]
+    assert set(before) < set(after)
+    assert {row[:2] for row in set(after) - set(before)} == {(edited, 2)} and note["title"]
+    names = {tuple(pq.read_schema(path).names[3:5]) for path in mention_files()}
+    assert names == {("start", "end"), ("start_offset", "end_offset")}  # one partition rewritten
+
+
 ANALYST = r"""
 import duckdb, json, sys
 con = duckdb.connect(sys.argv[1], read_only=sys.argv[2] == "ro")

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 from . import journal
 from .lake import Lake
-from .schema import MACROS, TABLES, VIEWS, TableSpec
+from .schema import MACROS, RENAMED_COLUMNS, TABLES, VIEWS, TableSpec
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,17 @@ def _create_table(con: duckdb.DuckDBPyConnection, table_spec: TableSpec, files: 
     if not files:
         return
     columns = ", ".join(quote(c) for c in table_spec.column_names)
+    renamed = RENAMED_COLUMNS.get(table_spec.name, {})
+    if renamed and any(set(renamed) & set(pq.read_schema(f).names) for f in files):
+        # Files written before a column was renamed: each file under the names it has, in order.
+        selects = []
+        for f in sorted(files):
+            names = set(pq.read_schema(f).names)
+            old_name = {new: old for old, new in renamed.items() if old in names}
+            picked = ", ".join(f"{quote(old_name.get(c, c))} AS {quote(c)}" for c in table_spec.column_names)
+            selects.append(f"SELECT {picked} FROM read_parquet({literal(str(f))}, hive_partitioning = true)")
+        con.execute(f"INSERT INTO {quote(table_spec.name)} " + " UNION ALL ".join(selects))
+        return
     # No ORDER BY: each lake file is sorted by the table's keys and the files are read in path
     # order, so rows land by partition, then key, deterministically, and the insert streams (a
     # global sort would hold the whole table in memory: 1.1 GB at 100,000 notes).

@@ -156,15 +156,18 @@ MENTIONS = TableSpec(
         _key("note_id", TEXT, _NOTE_ID),
         _key("version", INT, "Note version the mention belongs to."),
         _key("seq", INT, "seq of the paragraph mentioning the actor; -1 for the note's title."),
-        _key("start", INT, "Character offset where the mention starts in the paragraph (or title) text."),
-        _key("end", INT, "Character offset one past the mention's end."),
+        _key("start_offset", INT, "Character offset where the mention starts in the paragraph (or title) text."),
+        _key("end_offset", INT, "Character offset one past the mention's end."),
         Column("surface", TEXT, "The text as printed, e.g. 'Daesh'."),
         _key("actor_id", TEXT, "Actor mentioned (see actors)."),
         Column("role", TEXT, "For persons: the title as printed, e.g. 'Foreign Minister'."),
     ),
-    ("note_id", "version", "seq", "start", "end", "actor_id"),
+    ("note_id", "version", "seq", "start_offset", "end_offset", "actor_id"),
     PARTITION_BY_NOTE,
 )
+# Columns renamed since lakes were first written (`end` is an SQL keyword): old name -> new name.
+# Lake files written before keep the old names until rewritten; readers rename them.
+RENAMED_COLUMNS = {"mentions": {"start": "start_offset", "end": "end_offset"}}
 
 FETCHES = TableSpec(
     "fetches",
