@@ -20,6 +20,8 @@ import pyarrow.parquet as pq
 
 from . import journal
 from .lake import Lake
+from statenotes.transforms.roles import canonical_role, read_role_rules
+
 from .schema import MACROS, RENAMED_COLUMNS, TABLES, VIEWS, TableSpec
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,8 @@ BUILD_MEMORY_LIMIT = "256MB"  # DuckDB's buffer pool while building the file (st
 # macros, comments), so analysts' older clients open it: DuckDB 1.1 and later (CLI, Python, JDBC,
 # R). The newest format would shut out every client older than the DuckDB that built the file.
 STORAGE_VERSION = "v1.1.0"
+# Where the publisher's own side starts in the actors' parent_id tree (see the publishing_side view).
+PUBLISHING_SIDE_ROOTS = ("USA", "gov:USA")
 VIEW_SQL = {
     "notes_latest": (
         "SELECT * FROM notes "
@@ -53,12 +57,37 @@ VIEW_SQL = {
         "FROM mentions AS m JOIN notes_latest AS n USING (note_id, version) "
         "LEFT JOIN actors AS a USING (actor_id) GROUP BY ALL"
     ),
+    # The publisher itself: the United States, its government and everything under it by parent_id
+    # (the Department, its bureaus, other agencies), so rankings can set it aside.
+    "publishing_side": (
+        "WITH RECURSIVE side(actor_id) AS ("
+        f"SELECT actor_id FROM actors WHERE actor_id IN ({', '.join(map(repr, PUBLISHING_SIDE_ROOTS))}) "
+        "UNION SELECT a.actor_id FROM actors AS a JOIN side AS s ON a.parent_id = s.actor_id "
+        "WHERE a.kind <> 'person') "
+        "SELECT a.actor_id, a.name, a.kind FROM actors AS a JOIN side USING (actor_id)"
+    ),
+    "mentions_latest": (
+        "SELECT m.note_id, m.version, n.published_date, n.title, n.url, m.seq, m.start_offset, m.end_offset, "
+        "m.surface, m.actor_id, a.name, a.kind, a.iso3, m.role, r.role_canonical, "
+        "m.actor_id IN (SELECT actor_id FROM publishing_side) AS publishing_side "
+        "FROM mentions AS m JOIN notes_latest AS n USING (note_id, version) "
+        "LEFT JOIN actors AS a USING (actor_id) "
+        "LEFT JOIN roles AS r ON r.role = m.role AND r.iso3 IS NOT DISTINCT FROM a.iso3"
+    ),
+    "actors_mentioned": (
+        "SELECT a.*, a.actor_id IN (SELECT actor_id FROM publishing_side) AS publishing_side, "
+        "count(DISTINCT m.note_id) AS count_notes, count(*) AS count_mentions, "
+        "min(m.published_date) AS first_published_date, max(m.published_date) AS last_published_date "
+        "FROM actors AS a JOIN mentions_latest AS m USING (actor_id) GROUP BY ALL"
+    ),
     "co_mentions": (
         "WITH named AS (SELECT DISTINCT m.note_id, m.actor_id, n.published_date "
         "FROM mentions AS m JOIN notes_latest AS n USING (note_id, version)) "
         "SELECT x.actor_id AS actor_a, y.actor_id AS actor_b, ax.name AS name_a, ay.name AS name_b, "
         "count(*) AS count_notes, min(x.published_date) AS first_published_date, "
-        "max(x.published_date) AS last_published_date "
+        "max(x.published_date) AS last_published_date, "
+        "x.actor_id IN (SELECT actor_id FROM publishing_side) AS publishing_side_a, "
+        "y.actor_id IN (SELECT actor_id FROM publishing_side) AS publishing_side_b "
         "FROM named AS x JOIN named AS y ON x.note_id = y.note_id AND x.actor_id < y.actor_id "
         "LEFT JOIN actors AS ax ON ax.actor_id = x.actor_id LEFT JOIN actors AS ay ON ay.actor_id = y.actor_id "
         "GROUP BY ALL"
@@ -123,6 +152,20 @@ def _create_table(con: duckdb.DuckDBPyConnection, table_spec: TableSpec, files: 
     )
 
 
+def _create_roles(con: duckdb.DuckDBPyConnection) -> None:
+    """The `roles` view: every printed role with the person's country, and its canonical form
+    (config/roles.toml), as constants: the rules are Python regular expressions, applied here."""
+    rules = read_role_rules()
+    printed = con.execute("SELECT DISTINCT m.role, a.iso3 FROM mentions AS m LEFT JOIN actors AS a USING (actor_id) "
+                          "WHERE m.role IS NOT NULL ORDER BY ALL").fetchall()
+    rows = [(role, iso3, canonical_role(role, iso3, rules)) for role, iso3 in printed]
+    typed = "SELECT NULL::VARCHAR AS role, NULL::VARCHAR AS iso3, NULL::VARCHAR AS role_canonical WHERE false"
+    values = " UNION ALL ".join(
+        f"SELECT {literal(role)}, {'NULL' if iso3 is None else literal(iso3)}, {literal(canonical)}"
+        for role, iso3, canonical in rows)
+    con.execute(f"CREATE VIEW roles AS {typed}" + (f" UNION ALL {values}" if values else ""))
+
+
 def _comment(con: duckdb.DuckDBPyConnection) -> None:
     for table_spec in TABLES.values():
         con.execute(f"COMMENT ON TABLE {quote(table_spec.name)} IS {literal(table_spec.description)}")
@@ -144,8 +187,10 @@ def _build(files: dict[str, list[Path]], tmp: Path) -> dict[str, int]:
         con.execute(f"SET memory_limit = {literal(BUILD_MEMORY_LIMIT)}")
         for name, table_spec in TABLES.items():
             _create_table(con, table_spec, files[name])
+        _create_roles(con)
         for name in VIEWS:
-            con.execute(f"CREATE VIEW {quote(name)} AS {VIEW_SQL[name]}")
+            if name != "roles":
+                con.execute(f"CREATE VIEW {quote(name)} AS {VIEW_SQL[name]}")
         for name, macro in MACROS.items():
             parameters = ", ".join(quote(p) for p in macro.parameters)
             con.execute(f"CREATE MACRO {quote(name)}({parameters}) AS TABLE {MACRO_SQL[name]}")

@@ -271,10 +271,69 @@ VIEWS: dict[str, ViewSpec] = {
             ("count_notes", "Notes mentioning the actor at least once."),
         ),
     ),
+    "roles": ViewSpec(
+        "roles",
+        "One row per role as printed in mentions and the person's country: its canonical form, by the "
+        "rules of config/roles.toml ('Secretary' of a U.S. official is 'Secretary of State').",
+        (
+            ("role", "The title as printed (mentions.role)."),
+            ("iso3", "The person's country (actors.iso3); null when unknown."),
+            ("role_canonical", "The title written in full, one form per office; the printed role when no rule applies."),
+        ),
+    ),
+    "publishing_side": ViewSpec(
+        "publishing_side",
+        "One row per actor on the publisher's side: the United States, the U.S. Government and every body "
+        "under it by parent_id (the Department of State, its bureaus, other agencies), not persons. They "
+        "are named in most notes; rankings and co-mentions usually set them aside "
+        "(WHERE NOT publishing_side).",
+        (
+            ("actor_id", "The actor's id (see actors)."),
+            ("name", "The actor's canonical name."),
+            ("kind", "country / government."),
+        ),
+    ),
+    "mentions_latest": ViewSpec(
+        "mentions_latest",
+        "One row per actor mention in each note's latest version (an edited note counts once), with the "
+        "note's date, title and URL, the actor's name, kind and country, and the canonical role.",
+        (
+            ("note_id", _NOTE_ID),
+            ("version", "The note's latest version, which the mention belongs to."),
+            ("published_date", "Publication date of the note (notes_latest.published_date)."),
+            ("title", "Title of the note (notes_latest.title)."),
+            ("url", "URL of the note's latest version (notes_latest.url)."),
+            ("seq", "seq of the paragraph mentioning the actor; -1 for the note's title."),
+            ("start_offset", "Character offset where the mention starts in the paragraph (or title) text."),
+            ("end_offset", "Character offset one past the mention's end."),
+            ("surface", "The text as printed, e.g. 'Daesh'."),
+            ("actor_id", "Actor mentioned (see actors)."),
+            ("name", "The actor's canonical name (from actors)."),
+            ("kind", "The actor's kind: country / organization / group / government / person / region."),
+            ("iso3", "The actor's country (actors.iso3), when known."),
+            ("role", "For persons: the title as printed, e.g. 'Secretary'."),
+            ("role_canonical", "For persons: the title written in full (see roles), e.g. 'Secretary of State'."),
+            ("publishing_side", "Whether the actor is on the publisher's side (see publishing_side)."),
+        ),
+    ),
+    "actors_mentioned": ViewSpec(
+        "actors_mentioned",
+        "One row per actor that the latest version of at least one note mentions (the actors table also "
+        "holds every actor the gazetteer knows), with how often and when.",
+        (
+            *((c.name, c.description) for c in ACTORS.columns),
+            ("publishing_side", "Whether the actor is on the publisher's side (see publishing_side)."),
+            ("count_notes", "Notes (latest versions) mentioning the actor."),
+            ("count_mentions", "Mentions of the actor in those notes' titles and paragraphs."),
+            ("first_published_date", "Earliest published_date among those notes."),
+            ("last_published_date", "Latest published_date among those notes."),
+        ),
+    ),
     "co_mentions": ViewSpec(
         "co_mentions",
         "One row per pair of actors named in the same note (latest version), actor_a < actor_b: "
-        "in how many notes both are named.",
+        "in how many notes both are named. WHERE NOT (publishing_side_a OR publishing_side_b) sets the "
+        "publisher's own side aside.",
         (
             ("actor_a", "The pair's first actor_id, in sort order (see actors)."),
             ("actor_b", "The pair's second actor_id, in sort order (see actors)."),
@@ -283,6 +342,8 @@ VIEWS: dict[str, ViewSpec] = {
             ("count_notes", "Notes whose latest version names both actors."),
             ("first_published_date", "Earliest published_date among those notes."),
             ("last_published_date", "Latest published_date among those notes."),
+            ("publishing_side_a", "Whether actor_a is on the publisher's side (see publishing_side)."),
+            ("publishing_side_b", "Whether actor_b is on the publisher's side (see publishing_side)."),
         ),
     ),
 }
