@@ -35,6 +35,9 @@ BUILD_MEMORY_LIMIT = "256MB"  # DuckDB's buffer pool while building the file (st
 # macros, comments), so analysts' older clients open it: DuckDB 1.1 and later (CLI, Python, JDBC,
 # R). The newest format would shut out every client older than the DuckDB that built the file.
 STORAGE_VERSION = "v1.1.0"
+# Views stored as tables of the DuckDB file: their regular expressions over every person mention
+# are too slow to rerun in each query (minutes in DuckDB 1.1).
+STORED_VIEWS = frozenset({"travels"})
 # Where the publisher's own side starts in the actors' parent_id tree (see the publishing_side view).
 PUBLISHING_SIDE_ROOTS = ("USA", "gov:USA")
 def quote(identifier: str) -> str:
@@ -246,7 +249,8 @@ def _comment(con: duckdb.DuckDBPyConnection) -> None:
         for name, description in reference.columns:
             con.execute(f"COMMENT ON COLUMN {quote(reference.name)}.{quote(name)} IS {literal(description)}")
     for view in VIEWS.values():
-        con.execute(f"COMMENT ON VIEW {quote(view.name)} IS {literal(view.description)}")
+        kind = "TABLE" if view.name in STORED_VIEWS else "VIEW"
+        con.execute(f"COMMENT ON {kind} {quote(view.name)} IS {literal(view.description)}")
         for name, description in view.columns:
             con.execute(f"COMMENT ON COLUMN {quote(view.name)}.{quote(name)} IS {literal(description)}")
     for macro in MACROS.values():
@@ -263,7 +267,9 @@ def _build(files: dict[str, list[Path]], tmp: Path) -> dict[str, int]:
         _create_roles(con)
         _create_places(con)
         for name in VIEWS:
-            if name != "roles":
+            if name in STORED_VIEWS:  # computed once here, not by every query (and every older client)
+                con.execute(f"CREATE TABLE {quote(name)} AS {VIEW_SQL[name]}")
+            elif name != "roles":
                 con.execute(f"CREATE VIEW {quote(name)} AS {VIEW_SQL[name]}")
         for name, macro in MACROS.items():
             parameters = ", ".join(quote(p) for p in macro.parameters)
