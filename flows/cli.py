@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -14,11 +15,11 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
 from statenotes.extractors.errors import StatenotesError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# No local variables in tracebacks: they can hold a password (before it becomes a SecretStr) or web text.
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Turn the State Department's media notes into a Parquet + DuckDB warehouse.")
 out = Console()
 err = Console(stderr=True)
@@ -55,30 +56,51 @@ class _RichProgress:
         self.bar.advance(self.task, pages)
 
 
-def _run_with_progress(run):
+def _run_with_progress(run, settings):
+    """`run()` (a flow) with `settings` (flags applied) and a progress bar on stderr. SIGTERM or
+    Ctrl-C stop it cleanly: one line says whether anything was committed, and the exit is non-zero."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from statenotes.flows import progress
+    from statenotes.flows import interrupts, progress
+    from statenotes.flows.settings import running_with
 
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        with progress.reporting_to(_RichProgress(bar)):
-            return run()
+    # markup=False: a description is shown as it is, whatever it holds
+    columns = [TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn()]
+    try:
+        with interrupts.stop_on_sigterm():
+            with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+                with progress.reporting_to(_RichProgress(bar)), running_with(settings):
+                    return run()
+    except (interrupts.RunInterrupted, KeyboardInterrupt) as exc:
+        name = exc.signal_name if isinstance(exc, interrupts.RunInterrupted) else "SIGINT"
+        if interrupts.committed():
+            said = "after the run had committed: the warehouse holds it (its report or artifacts may be missing)"
+        else:
+            said = "before the run committed: nothing was committed, the warehouse is as it was; run it again"
+        err.print(f"stopped by {name} {said}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(128 + signal.Signals[name].value) from None
 
 
 def _print_summary(summary) -> None:
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"{summary.flow} {summary.window}".rstrip(), show_header=False)
-    for label, value in [("site", summary.base_url), ("notes discovered", summary.discovered),
+    from statenotes.extractors.credentials import redact
+    from statenotes.flows.markup import plain
+
+    # URLs and reasons come from the web: printed as Text, never parsed as rich markup
+    table = Table(title=plain(f"{summary.flow} {summary.window}".rstrip()), show_header=False)
+    for label, value in [("site", redact(summary.base_url)), ("notes discovered", summary.discovered),
                          ("new", summary.new), ("updated", summary.updated), ("unchanged", summary.unchanged),
                          ("quarantined", len(summary.quarantined)), ("HTTP requests", summary.requests),
+                         ("URLs refused", summary.refused_urls),
                          ("seconds", f"{summary.seconds:.1f}"), ("warehouse", summary.db_path),
                          ("report", summary.report_path or "-")]:
-        table.add_row(label, str(value))
+        table.add_row(plain(label), plain(value))
     out.print(table)
     for url, stage, reason in summary.quarantined[:10]:
-        out.print(f"[yellow]quarantined[/] ({stage}) {url}: {reason}")
+        out.print(Text.assemble(("quarantined", "yellow"), f" ({stage}) {redact(url)}: {redact(reason)}"))
     if len(summary.quarantined) > 10:
         out.print(f"... and {len(summary.quarantined) - 10} more: statenotes sql \"select * from quarantine\"")
 
@@ -95,8 +117,13 @@ def _backfill_request(start: date, end: date, site: str | None):
 
 
 def _fail(exc: Exception) -> None:
-    # One line, whatever the width; messages quote untrusted text (titles, URLs, SQL).
-    err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    from rich.text import Text
+
+    from statenotes.extractors.credentials import redact
+
+    # a message may quote the web (a URL, a title): Text, so that "[/]" in it prints as it is
+    # ... on one line, whatever the terminal's width
+    err.print(Text.assemble(("error:", "red"), f" {redact(str(exc))}"), highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -116,7 +143,7 @@ def backfill(
         request = _backfill_request(start.date(), end.date(), site)
         from statenotes.flows.pipeline import backfill as backfill_flow
 
-        summary = _run_with_progress(lambda: backfill_flow(request, settings=settings))
+        summary = _run_with_progress(lambda: backfill_flow(request), settings)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -132,7 +159,7 @@ def run(base_url: BaseUrl = None, data_dir: DataDir = None, crawl_delay: CrawlDe
                              task_runner=task_runner)
         from statenotes.flows.pipeline import nightly
 
-        summary = _run_with_progress(lambda: nightly(settings=settings))
+        summary = _run_with_progress(nightly, settings)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -146,7 +173,7 @@ def reprocess(data_dir: DataDir = None, task_runner: TaskRunnerOption = None, ve
         settings = _settings(data_dir=data_dir, task_runner=task_runner)
         from statenotes.flows.pipeline import reprocess as reprocess_flow
 
-        summary = _run_with_progress(lambda: reprocess_flow(settings=settings))
+        summary = _run_with_progress(reprocess_flow, settings)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -166,7 +193,8 @@ def serve(
         settings = _settings(data_dir=data_dir)
         if data_dir is not None:  # the run processes read settings from the environment
             os.environ["STATENOTES_DATA_DIR"] = str(data_dir)
-        serve_deployments(settings, limit=limit, announce=lambda text: out.print(text, highlight=False))
+        serve_deployments(settings, limit=limit,
+                          announce=lambda text: out.print(text, highlight=False, markup=False))
     except StatenotesError as exc:
         _fail(exc)
 
@@ -224,7 +252,7 @@ def report(
         path = write_report(settings.db_path, output or settings.data_dir / "report.html")
     except StatenotesError as exc:
         _fail(exc)
-    out.print(f"Report: {path.as_uri()}", highlight=False)
+    out.print(f"Report: {path.as_uri()}", highlight=False, markup=False)
 
 
 QUARANTINE_SQL = """select url, stage, reason, attempts, last_seen_at as last_seen
@@ -238,6 +266,7 @@ def quarantine(
 ) -> None:
     """Pages that failed (to download or to parse) and have not loaded since; the next runs retry them."""
     from statenotes.flows import sql as analyst
+    from statenotes.flows.markup import plain_table
 
     try:
         with analyst.connect(_settings(data_dir=data_dir).db_path) as con:
@@ -248,8 +277,8 @@ def quarantine(
         print(analyst.as_json(result))
     elif not result.rows:
         out.print("nothing is quarantined")
-    else:
-        out.print(analyst.as_table(result))
+    else:  # URLs and reasons from the web: literal text, never rich markup
+        out.print(plain_table(result.columns, result.rows, caption=f"{len(result.rows)} row(s)"))
 
 
 @app.command()
@@ -263,7 +292,7 @@ def docs(output: Annotated[Optional[Path], typer.Option(help="Markdown file to w
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
-        out.print(f"wrote {output}", highlight=False)
+        out.print(f"wrote {output}", highlight=False, markup=False)
 
 
 @app.command()
@@ -287,11 +316,18 @@ def extract(
 def mirror(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).")] = 8000,
     crawl_delay: Annotated[float, typer.Option(help="Crawl-delay announced in robots.txt.")] = 0.0,
+    redesign: Annotated[str | None, typer.Option(
+        help="Serve the release pages in a redesigned markup: semantic, cards, opengraph, portal, blog or newsroom.")] = None,
 ) -> None:
     """Serve the bundled offline copy of state.gov's media notes, until Ctrl-C."""
     from statenotes.mirror.server import MirrorServer
 
-    with MirrorServer(port=port, crawl_delay=crawl_delay) as site:
+    try:
+        site = MirrorServer(port=port, crawl_delay=crawl_delay, redesign=redesign)
+    except ValueError as exc:
+        print(f"statenotes mirror: {exc}", file=sys.stderr)
+        raise typer.Exit(2)
+    with site:
         out.print(f"Serving the offline mirror at [bold]{site.base_url}/press-releases/[/] (Ctrl-C stops)")
         out.print(f"Crawl it: STATENOTES_BASE_URL={site.base_url} statenotes backfill --start 2000-01-01 "
                   f"--end {datetime.now(UTC).date()} --crawl-delay 0")
@@ -317,7 +353,7 @@ def demo(data_dir: DataDir = None, verbose: Verbose = False) -> None:
             settings = _settings(base_url=site.base_url, data_dir=data_dir, crawl_delay_s=0.0,
                                  requests_per_minute=0)
             request = _backfill_request(DEMO_START, datetime.now(UTC).date(), None)
-            summary = _run_with_progress(lambda: backfill_flow(request, settings=settings))
+            summary = _run_with_progress(lambda: backfill_flow(request), settings)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)

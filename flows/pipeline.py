@@ -20,16 +20,17 @@ from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 
 from statenotes.extractors.archive import RawArchive
+from statenotes.extractors.credentials import redact
 from statenotes.extractors.http import Fetcher
 from statenotes.extractors.records import NoteRef
-from statenotes.flows import progress
+from statenotes.flows import interrupts, progress
 from statenotes.flows.known import StoredMetadata, latest_validators, quarantined_urls
 from statenotes.flows.loading import SpooledLoad
 from statenotes.flows.parameters import BackfillRequest, DiscoveryMode
 from statenotes.flows.pages import rest_pages
 from statenotes.flows.reprocess import archived_pages, read_pages
 from statenotes.flows.runners import parse_runner
-from statenotes.flows.settings import Settings, load_settings
+from statenotes.flows.settings import Settings, settings_for_run
 from statenotes.flows.stages import StageClock
 from statenotes.flows.summary import RunSummary, publish_artifacts
 from statenotes.flows.tasks import commit_and_publish, discover_notes, fetch_batch, fetch_log, rest_fetch_log, retrying
@@ -43,7 +44,7 @@ REPORT_FILENAME = "report.html"  # written beside the DuckDB file after every ru
 
 def _new_summary(flow_name: str, start: date | None, end: date | None, settings: Settings) -> RunSummary:
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-    return RunSummary(run_id=run_id, flow=flow_name, start=start, end=end, base_url=settings.base_url)
+    return RunSummary(run_id=run_id, flow=flow_name, start=start, end=end, base_url=redact(settings.base_url))
 
 
 def _batches(items: list, size: int) -> list[list]:
@@ -66,10 +67,10 @@ def _finish(summary: RunSummary, load: SpooledLoad, settings: Settings, stages: 
         if settings.lake_replica_uri:
             try:
                 copied = replicate(Lake(settings.lake_dir), settings.lake_replica_uri)
-                logger.info("lake copied to %s (%d files changed)", settings.lake_replica_uri, copied)
+                logger.info("lake copied to %s (%d files changed)", redact(settings.lake_replica_uri), copied)
             except Exception as exc:  # noqa: BLE001
                 logger.warning("lake not copied to %s (%s: %s); the next run retries",
-                               settings.lake_replica_uri, type(exc).__name__, exc)
+                               redact(settings.lake_replica_uri), type(exc).__name__, redact(str(exc)))
         summary.stage_seconds = stages.seconds()
         try:
             publish_artifacts(summary)
@@ -88,7 +89,7 @@ def _says_what_a_failure_left(settings: Settings) -> Iterator[None]:
         get_run_logger().error(
             "run failed (%s: %s); nothing was committed: the lake and %s are as they were and no run is "
             "recorded as a success. Fix the cause and run the same parameters again.",
-            type(exc).__name__, exc, settings.db_path)
+            type(exc).__name__, redact(str(exc)), settings.db_path)
         raise
 
 
@@ -98,10 +99,11 @@ def _crawl(flow_name: str, start: date, end: date, settings: Settings, parameter
         return _crawl_window(flow_name, start, end, settings, parameters, discovery, retry_quarantined)
 
 
-def _with_quarantined(refs: list[NoteRef], lake: Lake) -> list[NoteRef]:
-    """The window's refs plus every quarantined URL outside it (fetched as a page)."""
+def _with_quarantined(refs: list[NoteRef], lake: Lake, admit) -> list[NoteRef]:
+    """The window's refs plus every quarantined URL outside it (fetched as a page) that the URL
+    policy admits (an earlier run, or other settings, may have quarantined another origin's URL)."""
     listed = {ref.url for ref in refs}
-    return refs + [NoteRef(url=url) for url in quarantined_urls(lake) if url not in listed]
+    return refs + [NoteRef(url=url) for url in quarantined_urls(lake) if url not in listed and admit(url)]
 
 
 def _spool_fetches(spool: CandidateSpool, fetcher: Fetcher, summary: RunSummary) -> None:
@@ -118,7 +120,7 @@ def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, pa
     started_at, clock, stages = datetime.now(UTC), time.monotonic(), StageClock()
     summary = _new_summary(flow_name, start, end, settings)
     logger.info("%s %s: notes listed %s..%s at %s into %s", flow_name, summary.run_id, start, end,
-                settings.base_url, settings.data_dir)
+                redact(settings.base_url), settings.data_dir)
     archive, lake = RawArchive(settings.raw_dir), Lake(settings.lake_dir)
     validators = latest_validators(lake)  # conditional GET for pages seen before
     with (lake.spool(summary.run_id) as spool, Fetcher(settings.fetch_policy()) as fetcher,
@@ -127,7 +129,7 @@ def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, pa
         with stages.timing("discover"):
             refs = retrying(discover_notes, settings)(fetcher, settings, start, end, discovery)
         if retry_quarantined:
-            refs = _with_quarantined(refs, lake)
+            refs = _with_quarantined(refs, lake, fetcher.admit)
         summary.discovered = len(refs)
         progress.current().add_total(len(refs))
         given = [ref for ref in refs if ref.item is not None]  # the REST API sent their bodies
@@ -150,30 +152,32 @@ def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, pa
             load.parse(fetched.pages)  # parsed on the runner while the next batch downloads
         load.finish()
         _spool_fetches(spool, fetcher, summary)
+        summary.refused_urls = fetcher.refused
         summary.quarantined = [(q.url, q.stage, q.reason) for q in load.quarantined]
         parameters = {**parameters, "start": start.isoformat(), "end": end.isoformat(),
-                      "base_url": settings.base_url}
+                      "base_url": redact(settings.base_url)}
         summary = commit_and_publish(quote(summary), quote(spool), quote(load.quarantined), settings,
                                      started_at, parameters, clock, quote(stages))
+        interrupts.mark_committed()
     return _finish(summary, load, settings, stages)
 
 
-def _resolve(settings: Settings | None, base_url: str | None = None) -> Settings:
-    settings = settings or load_settings()
+def _resolve(base_url: str | None = None) -> Settings:
+    # Settings are never a flow parameter (Prefect stores and shows those): see flows/settings.py.
+    settings = settings_for_run()
     return settings.model_copy(update={"base_url": base_url}) if base_url else settings
 
 
 @flow(name="backfill", log_prints=False)
-def backfill(request: BackfillRequest, settings: Settings | None = None) -> RunSummary:
-    """Load every media note listed between `request.start` and `request.end` (inclusive).
+def backfill(request: BackfillRequest) -> RunSummary:
+    """Load every media note listed between `request.start` and `request.end` (inclusive), with
+    the settings of the process that runs the flow (config/settings.toml, then STATENOTES_*).
 
     Args:
         request: The window of listed dates, and optionally another site.
-        settings: Leave empty: the settings of the process that runs the flow
-            (config/settings.toml, then STATENOTES_* environment variables).
     """
     request = BackfillRequest.model_validate(request)
-    settings = _resolve(settings, request.base_url)
+    settings = _resolve(request.base_url)
     parameters = {"site": request.site, "discovery": request.discovery.value}
     return _crawl("backfill", request.start, request.end, settings, parameters, request.discovery.value)
 
@@ -188,26 +192,18 @@ def nightly_window(lake: Lake, today: date, lookback_days: int, overlap_days: in
 
 
 @flow(name="nightly", log_prints=False)
-def nightly(settings: Settings | None = None) -> RunSummary:
-    """The incremental run: everything listed since the watermark (minus an overlap).
-
-    Args:
-        settings: Leave empty: the settings of the process that runs the flow.
-    """
-    settings = _resolve(settings)
+def nightly() -> RunSummary:
+    """The incremental run: everything listed since the watermark (minus an overlap)."""
+    settings = _resolve()
     start, end = nightly_window(Lake(settings.lake_dir), datetime.now(UTC).date(),
                                 settings.lookback_days, settings.overlap_days)
     return _crawl("nightly", start, end, settings, {}, retry_quarantined=True)
 
 
 @flow(name="reprocess", log_prints=False)
-def reprocess(settings: Settings | None = None) -> RunSummary:
-    """Parse every archived note page again (after a parser or gazetteer change), without the network.
-
-    Args:
-        settings: Leave empty: the settings of the process that runs the flow.
-    """
-    settings = _resolve(settings)
+def reprocess() -> RunSummary:
+    """Parse every archived note page again (after a parser or gazetteer change), without the network."""
+    settings = _resolve()
     with _says_what_a_failure_left(settings):
         return _reprocess(settings)
 

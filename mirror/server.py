@@ -28,6 +28,7 @@ from statenotes.mirror.bad_pages import check_bad_pages
 from statenotes.mirror.fault_handler import FaultResponses
 from statenotes.mirror.faults import FaultPlan
 from statenotes.mirror.notes import modified_at, page_path
+from statenotes.mirror.redesign import check_redesign
 from statenotes.mirror.pages import DEFAULT_CACHE_PAGES, HTML_WITH_CHARSET, Page, Pages
 from statenotes.mirror.sources import MemoryNotes, NoteSource
 
@@ -62,12 +63,17 @@ class _Handler(FaultResponses, BaseHTTPRequestHandler):
             return
         path = urlsplit(self.path).path
         plan = mirror.faults
+        if path == "/robots.txt" and plan.robots:
+            self._send_robots_fault(plan, send_body)
+            return
         fault = plan.decide(path)
         if fault is not None and self._refuse(fault, plan, send_body):
             return
         if fault == fault_kinds.SLOW:
             mirror._stopping.wait(plan.slow_s)  # the answer starts after the client's read timeout
         page, location = mirror._lookup(self.path)
+        if page.status == 404 and plan.listing_loop:
+            page = self._listing_loop_page(page, path)
         if location:
             self._send(Page(b"", HTML_WITH_CHARSET, 301), send_body, {"Location": location})
             return
@@ -81,6 +87,11 @@ class _Handler(FaultResponses, BaseHTTPRequestHandler):
             page = answers.relabelled(page, wrong=fault == fault_kinds.WRONG_CHARSET)
         if fault == fault_kinds.HUGE:
             self._send_huge(page, plan, send_body)
+            return
+        if plan.listing_links and path == site.LISTING_PATH:
+            page = self._with_listing_links(page, plan)
+        if fault in fault_kinds.STALL_KINDS:
+            self._send_stalled(page, fault, plan, send_body)
             return
         cut = plan.truncate_at(path, len(page.body)) if fault == fault_kinds.TRUNCATED else None
         self._send(page, send_body, cut=cut)
@@ -181,12 +192,14 @@ class MirrorServer:
     when first asked for and the latest `cache_pages` kept. `bad_pages` ({path: kind}, kinds in
     `mirror.bad_pages.BAD_PAGE_KINDS`) answer 200 with a page that is not a release.
     `log_requests=False` keeps no request log (a long benchmark's requests would fill memory).
+    `redesign` (one of `mirror.redesign.REDESIGNS`) serves every WordPress release page in that
+    redesigned markup, as a site that changed under the parser would.
     """
 
     def __init__(self, notes: list[dict] | NoteSource | None = None, host: str = DEFAULT_HOST, port: int = 0,
                  crawl_delay: float = 0.0, faults: FaultPlan | None = None,
                  bad_pages: dict[str, str] | None = None, cache_pages: int = DEFAULT_CACHE_PAGES,
-                 log_requests: bool = True):
+                 log_requests: bool = True, redesign: str | None = None):
         if isinstance(notes, NoteSource):
             self._notes = notes
         else:
@@ -195,6 +208,7 @@ class MirrorServer:
         self.faults = faults if faults is not None else FaultPlan.none()
         self.bad_pages = check_bad_pages(bad_pages or {}, self._notes)
         self.cache_pages, self.log_requests = cache_pages, log_requests
+        self.redesign = check_redesign(redesign)
         self._lock = threading.Lock()
         self._stopping = threading.Event()  # ends the wait of slow answers when the server stops
         self._log: list[tuple[float, str, str, int]] = []
@@ -278,7 +292,8 @@ class MirrorServer:
             self._rebuild_locked()
 
     def _rebuild_locked(self) -> None:
-        self._pages = Pages(self._notes, self.base_url, self.crawl_delay, self.bad_pages, self.cache_pages)
+        self._pages = Pages(self._notes, self.base_url, self.crawl_delay, self.bad_pages, self.cache_pages,
+                            redesign=self.redesign)
 
     def _lookup(self, raw_path: str) -> tuple[Page, str | None]:
         """The page for a request path, or a redirect location (see `Pages.lookup`)."""

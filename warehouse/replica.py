@@ -16,6 +16,8 @@ from pathlib import Path
 
 import fsspec
 
+from statenotes.extractors.credentials import redact
+
 from .lake import Lake
 from .schema import TABLES
 
@@ -60,5 +62,5 @@ def replicate(lake: Lake, uri: str) -> int:
     with fs.open(f"{root}/{MANIFEST}", "w") as fh:
         json.dump({"format": MANIFEST_FORMAT, "files": wanted}, fh, indent=1, sort_keys=True)
     if changed or gone:
-        log.info("lake replica %s: %d uploaded, %d deleted", uri, len(changed), len(gone))
+        log.info("lake replica %s: %d uploaded, %d deleted", redact(uri), len(changed), len(gone))
     return len(changed) + len(gone)
