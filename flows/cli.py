@@ -252,23 +252,35 @@ def alerts() -> None:
               highlight=False, markup=False)
 
 
-@app.command()
+# Pasted queries often begin with a `-- comment`: an unknown "option" is the query, not an error.
+@app.command(context_settings={"ignore_unknown_options": True})
 def sql(
-    query: Annotated[Optional[str], typer.Argument(help="SQL to run; none: an interactive read-only shell.")] = None,
+    query: Annotated[Optional[str], typer.Argument(
+        help="SQL to run (comments and several statements allowed; the last one's result is printed); "
+             "'-': read it from stdin; none: an interactive read-only shell.")] = None,
+    file: Annotated[Optional[Path], typer.Option("--file", "-f", help="Read the SQL from this file.",
+                                                 exists=True, dir_okay=False, readable=True)] = None,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (every row).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of objects (every row).")] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Query the warehouse on a read-only connection (never blocks, and is never blocked by, a run)."""
+    """Query the warehouse on a read-only, sandboxed connection (never blocks, and is never blocked
+    by, a run; reads no file but the warehouse)."""
     from statenotes.flows import sql as analyst
 
     try:
+        if file is not None and query is not None:
+            raise StatenotesError("give the SQL either as an argument or with --file, not both")
+        if file is not None:
+            query = file.read_text(encoding="utf-8")
+        elif query == "-":
+            query = sys.stdin.read()
         with analyst.connect(_settings(data_dir=data_dir).db_path) as con:
             if query is None:
-                failures = analyst.shell(con, sys.stdin, out, interactive=sys.stdin.isatty())
+                failures = analyst.shell(con, None if sys.stdin.isatty() else sys.stdin, out)
                 raise typer.Exit(1 if failures else 0)
             result = analyst.run_query(con, query)
-    except StatenotesError as exc:
+    except (StatenotesError, UnicodeDecodeError) as exc:
         _fail(exc)
     if as_json:
         print(analyst.as_json(result))

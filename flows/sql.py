@@ -1,15 +1,18 @@
-"""`statenotes sql`: queries against the published warehouse on a read-only connection, printed as
-a table, CSV or JSON; without a query, a small interactive shell.
+"""`statenotes sql`: queries against the published warehouse on a read-only, sandboxed connection,
+printed as a table, CSV or JSON; without a query, a small interactive shell.
 
 Read-only connections never block a run's publish (it swaps a new file in; this connection keeps
-reading its snapshot) and cannot change the warehouse."""
+reading its snapshot) and cannot change the warehouse. The sandbox (no file system, no extensions,
+configuration locked) keeps a query from writing anything else either (`COPY ... TO` a lake file)
+or reading outside the warehouse (`read_text('/etc/passwd')`, `ATTACH`)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,13 +21,23 @@ from pathlib import Path
 import duckdb
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from statenotes.extractors.errors import StatenotesError
 
 TABLE_ROWS_SHOWN = 1000  # past this, table output says how many more; --csv / --json print all
 PROMPT, CONTINUATION = "statenotes> ", "       ...> "
-SHELL_HELP = """Statements end with ';'. Commands: .tables (tables and views), .schema NAME (columns
-with their descriptions), .help, .quit (or Ctrl-D). The connection is read-only."""
+SHELL_HELP = """Statements end with ';' and may span lines. Commands: .tables (tables and views),
+.schema NAME (columns with their descriptions), .help, .quit (or Ctrl-D). Arrow keys edit the line
+and recall earlier statements. The connection is read-only and cannot touch files."""
+# Everything the analyst's SQL could use to reach past the warehouse file is off, and locked so a
+# statement cannot turn it back on (`SET enable_external_access = true`).
+SANDBOX = {
+    "enable_external_access": False,  # no COPY TO, read_*(), glob, ATTACH, INSTALL, EXPORT
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
 
 
 class QueryError(StatenotesError):
@@ -41,17 +54,30 @@ def connect(db_path: Path) -> duckdb.DuckDBPyConnection:
     if not Path(db_path).exists():
         raise StatenotesError(f"no warehouse at {db_path}: run `statenotes demo` or a backfill first "
                               "(or point --data-dir / STATENOTES_DATA_DIR at one)")
-    return duckdb.connect(str(db_path), read_only=True)
+    return duckdb.connect(str(db_path), read_only=True, config=SANDBOX)
+
+
+def error_text(exc: duckdb.Error) -> str:
+    """DuckDB's message with its hints ("Did you mean ...?") and its pointer into the query; a
+    refusal by the sandbox in one line that says so."""
+    text = str(exc).strip()
+    if isinstance(exc, duckdb.PermissionException):
+        first = text.splitlines()[0]
+        return f"{first} (statenotes sql reads the warehouse only: no files, no extensions)"
+    return "\n".join(line for line in text.splitlines() if line.strip())
 
 
 def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> Result:
+    """Run `sql` (one statement or several; the result is the last one's)."""
     try:
         relation = con.execute(sql)
+        if relation is None:
+            raise QueryError("no statement to run: the query holds only comments or blanks")
         if relation.description is None:  # a statement without a result (e.g. SET)
             return Result([], [])
         return Result([d[0] for d in relation.description], relation.fetchall())
     except duckdb.Error as exc:
-        raise QueryError(str(exc).splitlines()[0]) from None
+        raise QueryError(error_text(exc)) from None
 
 
 def _plain(value: object) -> object:
@@ -83,11 +109,12 @@ def as_csv(result: Result) -> str:
 
 
 def as_table(result: Result) -> Table:
+    """Values (and column names) are Text, never rich markup: `[/]` or `[link=...]` in a title prints as is."""
     table = Table(show_lines=False, caption=f"{len(result.rows)} row(s)")
     for column in result.columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(Text(column), overflow="fold")
     for row in result.rows[:TABLE_ROWS_SHOWN]:
-        table.add_row(*("" if v is None else str(_plain(v)) for v in row))
+        table.add_row(*(Text("" if v is None else str(_plain(v))) for v in row))
     if len(result.rows) > TABLE_ROWS_SHOWN:
         table.caption = (f"{len(result.rows)} rows, first {TABLE_ROWS_SHOWN} shown "
                          "(--csv or --json print them all)")
@@ -129,14 +156,50 @@ def statements(lines: Iterable[str], on_continue: Callable[[], None] = lambda: N
         yield "\n".join(pending)  # the last statement may omit its ';'
 
 
-def shell(con: duckdb.DuckDBPyConnection, lines: Iterable[str], console: Console, interactive: bool) -> int:
-    """Run statements from `lines` until .quit or the end; returns how many failed."""
+HISTORY_FILE = Path.home() / ".statenotes_history"
+HISTORY_LENGTH = 1000
+
+
+def typed_lines(prompt: list[str], history: Path | None = HISTORY_FILE) -> Iterator[str]:
+    """Lines typed at a terminal, with line editing and history (GNU readline / libedit through the
+    standard library: arrow keys move and recall, Ctrl-R searches). `prompt[0]` is the prompt shown
+    for the next line; Ctrl-C drops the line being typed, Ctrl-D ends."""
+    import readline  # importing it is what gives input() editing and history
+
+    if history is not None:
+        with contextlib.suppress(OSError):
+            readline.read_history_file(history)
+        readline.set_history_length(HISTORY_LENGTH)
+    try:
+        while True:
+            try:
+                yield input(prompt[0]) + "\n"
+            except KeyboardInterrupt:
+                print()
+                yield "\n"
+            except EOFError:
+                print()
+                return
+    finally:
+        if history is not None:
+            with contextlib.suppress(OSError):
+                readline.write_history_file(history)
+
+
+def shell(con: duckdb.DuckDBPyConnection, lines: Iterable[str] | None, console: Console) -> int:
+    """Run statements until .quit or the end; returns how many failed. `lines`: a script (stdin
+    that is not a terminal); None: typed at the terminal, with prompts, editing and history."""
     failures = 0
-    prompt = (lambda text: console.print(text, end="")) if interactive else (lambda text: None)
-    if interactive:
+    prompt = [PROMPT]
+    if lines is None:
         console.print(SHELL_HELP, highlight=False)
-        prompt(PROMPT)
-    for statement in statements(lines, on_continue=lambda: prompt(CONTINUATION)):
+        lines = typed_lines(prompt)
+
+    def continuing() -> None:
+        prompt[0] = CONTINUATION
+
+    for statement in statements(lines, on_continue=continuing):
+        prompt[0] = PROMPT
         command, _, argument = statement.partition(" ")
         try:
             if command in (".quit", ".exit"):
@@ -151,6 +214,5 @@ def shell(con: duckdb.DuckDBPyConnection, lines: Iterable[str], console: Console
                 console.print(as_table(run_query(con, statement)))
         except QueryError as exc:
             failures += 1
-            console.print(f"[red]error:[/] {exc}", highlight=False)
-        prompt(PROMPT)
+            console.print(Text.assemble(("error:", "red"), " ", str(exc)), highlight=False)
     return failures

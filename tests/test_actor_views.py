@@ -75,10 +75,11 @@ def test_actor_mentions_by_month_counts_latest_versions_only(db: Path):
 
 def test_co_mentions_are_pairs_of_actors_in_the_same_latest_note(db: Path):
     assert rows(db, "SELECT * FROM co_mentions ORDER BY actor_a, actor_b") == [
-        ("IRQ", "LBY", "Iraq", "Libya", 1, date(2019, 2, 20), date(2019, 2, 20)),
-        ("IRQ", "USA", "Iraq", "United States", 1, date(2021, 3, 1), date(2021, 3, 1)),
-        ("IRQ", "org:united-nations", "Iraq", "United Nations", 2, date(2019, 2, 7), date(2019, 2, 20)),
-        ("LBY", "org:united-nations", "Libya", "United Nations", 1, date(2019, 2, 20), date(2019, 2, 20)),
+        # The last two columns: whether actor_a / actor_b is on the publisher's side (the United States).
+        ("IRQ", "LBY", "Iraq", "Libya", 1, date(2019, 2, 20), date(2019, 2, 20), False, False),
+        ("IRQ", "USA", "Iraq", "United States", 1, date(2021, 3, 1), date(2021, 3, 1), False, True),
+        ("IRQ", "org:united-nations", "Iraq", "United Nations", 2, date(2019, 2, 7), date(2019, 2, 20), False, False),
+        ("LBY", "org:united-nations", "Libya", "United Nations", 1, date(2019, 2, 20), date(2019, 2, 20), False, False),
     ]
     assert rows(db, "SELECT count(*) FROM co_mentions WHERE actor_a >= actor_b") == [(0,)]
 

@@ -357,3 +357,26 @@ def test_a_surface_naming_two_actors_is_a_config_error(tmp_path):
         encoding="utf-8")
     with pytest.raises(ConfigError, match="UN"):
         load_gazetteer(bad)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # Written after the rule, on sentences it was not tuned on.
+    ("The Secretary was joined by Victoria Nuland, Assistant Secretary of State for European and Eurasian "
+     "Affairs, and Amos Hochstein, Special Envoy for International Energy Affairs.",
+     {("Victoria Nuland", "Assistant Secretary of State for European and Eurasian Affairs"),
+      ("Amos Hochstein", "Special Envoy for International Energy Affairs")}),
+    ("The delegation will include Linda Thomas-Greenfield, the Assistant Secretary for African Affairs.",
+     {("Linda Thomas-Greenfield", "Assistant Secretary for African Affairs")}),
+    ("He met with Ana María de la Cruz, Minister of Foreign Affairs of Peru; Olaf Berg, Ambassador to Norway.",
+     {("Ana María de la Cruz", "Minister of Foreign Affairs of Peru"), ("Olaf Berg", "Ambassador to Norway")}),
+    # Not names: a place or an office before the comma, or a sentence that starts with one.
+    ("In Washington, Secretary Kerry met the delegation.", {("Kerry", "Secretary")}),
+    ("Talks on East Asian and Pacific Affairs, Ambassador Lee said, went well.", {("Lee", "Ambassador")}),
+    ("Representatives of Japan, Ambassador Ito and others attended.", {("Ito", "Ambassador")}),
+])
+def test_persons_introduced_before_their_title(gaz, text, expected):
+    """Issue 12: "accompanied by Brett McGurk, Special Presidential Envoy ..., and Joseph Pennington,
+    Deputy Assistant Secretary ..." gave no person."""
+    findings = find_actors("Readout", paragraphs_of(text), gaz)
+    persons = {(m.surface, m.role) for m in findings.mentions if m.actor_id.startswith("person:")}
+    assert persons == expected

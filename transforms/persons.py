@@ -30,6 +30,16 @@ _TIED_AFTER = re.compile(r"\s+of\s+(?:the\s+)?|,?\s+as\s+[^,;.()]{0,60}?\s+of\s+
 _OF = re.compile(r" of (?:the )?$")
 _APPOSITIVE = re.compile(r",\s+(?:the\s+)?")
 _ROLE_END = re.compile(r",|;|\.(?:\s|$)|\s\(|$")
+# A name introduced before its title ("accompanied by Brett McGurk, Special Presidential Envoy ...,
+# and Joseph Pennington, Deputy Assistant Secretary ..."): two to five name words (capitalised,
+# initials, lower-case particles inside), after a word that joins it to the sentence, then ", " and
+# a title. Not at a sentence start: "In Washington, Secretary X met ..." is no person.
+_NAME_WORD = r"(?:[A-Z][\w'’-]*[a-z\u00C0-\u024F][\w'’-]*|[A-Z]\.)"
+_PARTICLE = r"(?:de|da|del|della|der|di|du|la|le|van|von|bin|ibn|al|el)"
+_APPOSED_NAME = re.compile(
+    rf"(?:(?<=, )|(?<=; )|(?<=: )|(?<=\()|(?<=\band )|(?<=\bby )|(?<=\bwith )|(?<=\binclude )"
+    rf"|(?<=\bincludes )|(?<=\bincluding ))"
+    rf"({_NAME_WORD}(?: (?:{_PARTICLE} ){{0,2}}{_NAME_WORD}){{1,4}})(?=, )")
 
 
 @dataclass(slots=True)
@@ -84,8 +94,31 @@ def find_persons(
         if found is not None:
             person_id, count = found
             mentions.append(_Mention(seq, name[0].start, name[count - 1].end, person_id, role, role_start))
+    for seq, norm in norms.items():
+        if seq == TITLE_SEQ:
+            continue
+        others = [h for h in hits.get(seq, []) if not h.actor_id.startswith("person:")]
+        for start, end in _apposed_names(norm, others, [m for m in mentions if m.seq == seq], gaz):
+            mentions.append(_Mention(seq, start, end, _identify(people, gaz, originals[seq][start:end])))
     mentions += _repeats(people, norms, mentions)
     return _finish(people, mentions, texts, hits, norms, gaz)
+
+
+def _apposed_names(norm: str, others: list[Hit], taken: list[_Mention], gaz: Gazetteer) -> list[tuple[int, int]]:
+    """Spans of names followed by ", (the) Title": the title (read by `_finish`) says it is a person."""
+    rules, found = gaz.persons, []
+    for match in _APPOSED_NAME.finditer(norm):
+        start, end = match.span(1)
+        words = match.group(1).split()
+        appositive = _APPOSITIVE.match(norm, end)
+        if not rules.title_re.match(norm, appositive.end()):
+            continue
+        if any(w.rstrip(".") in rules.office_words or rules.title_re.fullmatch(w) for w in words):
+            continue  # an office or a title ("Pacific Affairs, Ambassador ..."), not a name
+        if any(h.start < end and start < h.end for h in others) or any(m.start < end and start < m.end for m in taken):
+            continue  # a country, a body, or a person found already
+        found.append((start, end))
+    return found
 
 
 def _register(people: dict[str, _Person], gaz: Gazetteer, person_id: str, printed: str) -> None:

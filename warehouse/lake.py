@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from . import journal, merge, upserts
 from .errors import LakeCorruptError, LakeUnusableError, WarehouseError
 from .records import FetchLog, QuarantineItem, RunRecord
-from .schema import PARTITION_NONE, TABLES, TableSpec, spec
+from .schema import PARTITION_NONE, RENAMED_COLUMNS, TABLES, TableSpec, spec
 from .spool import CandidateSpool, remove_stale_spools
 
 log = logging.getLogger(__name__)
@@ -68,14 +68,25 @@ def conform(table: pa.Table, table_spec: TableSpec) -> pa.Table:
     return table.combine_chunks()
 
 
-def read_file(path: Path, columns: list[str] | None = None) -> pa.Table:
+def read_file(path: Path, columns: list[str] | None = None, table: str | None = None) -> pa.Table:
     """A Parquet file of the lake, read on this thread: each of Arrow's reader threads keeps the
     memory it freed in its own allocator heap, which piles up when a run reads partition after
-    partition."""
+    partition. Columns of `table` renamed since the file was written come back under their new names."""
+    renamed = RENAMED_COLUMNS.get(table or "", {})
     try:
-        return pq.read_table(path, columns=columns, use_threads=False, pre_buffer=False)
+        try:
+            content = pq.read_table(path, columns=columns, use_threads=False, pre_buffer=False)
+        except pa.ArrowInvalid:  # a column asked by its new name from a file written before the rename
+            if columns is None or not renamed:
+                raise
+            old_name = {new: old for old, new in renamed.items()}
+            content = pq.read_table(path, columns=[old_name.get(c, c) for c in columns],
+                                    use_threads=False, pre_buffer=False)
     except (pa.ArrowException, OSError) as exc:
         raise unreadable(path, exc) from exc
+    if renamed and any(name in renamed for name in content.column_names):
+        content = content.rename_columns([renamed.get(name, name) for name in content.column_names])
+    return content
 
 
 def read_metadata(path: Path) -> pq.FileMetaData:
@@ -159,8 +170,8 @@ class Transaction:
             empty = table_spec.schema.empty_table()
             return empty.select(columns) if columns else empty
         if columns:
-            return read_file(path, columns)
-        return conform(read_file(path), table_spec)
+            return read_file(path, columns, table)
+        return conform(read_file(path, table=table), table_spec)
 
     def read(self, table: str, columns: list[str] | None = None) -> pa.Table:
         parts = [self.load(p, table, columns) for p in self.files(table)]
@@ -188,7 +199,7 @@ class Transaction:
         committed_rows = read_metadata(path).num_rows if path.exists() else 0
         # Another row count differs for sure: no need to read the committed file as well.
         if content.num_rows == committed_rows and (
-                not committed_rows or content.equals(conform(read_file(path), table_spec))):
+                not committed_rows or content.equals(conform(read_file(path, table=table_spec.name), table_spec))):
             self._unstage(path)
             return False
         if not content.num_rows:

@@ -133,7 +133,7 @@ def note_tables(notes: list[LoadedNote], run_id: str) -> dict[str, pa.Table]:
         # The same span found twice for the same actor is one mention.
         spans = {(m.seq, m.start, m.end, m.actor_id): m for m in loaded.findings.mentions}
         mention_rows.extend(
-            {"note_id": note_id, "version": version, "seq": m.seq, "start": m.start, "end": m.end,
+            {"note_id": note_id, "version": version, "seq": m.seq, "start_offset": m.start, "end_offset": m.end,
              "surface": m.surface, "actor_id": m.actor_id, "role": m.role}
             for m in spans.values()
         )

