@@ -254,28 +254,45 @@ def test_a_publish_killed_midway_leaves_readers_on_the_last_run_and_the_next_pub
     assert delta.publish(Lake(after), uri, "run-4").rewritten == {}  # nothing left to do
 
 
-def test_two_publishers_at_once_end_with_one_consistent_table(s3, two_runs):
+def test_two_publishers_at_once_one_commits_the_other_reads_again_and_has_nothing_left(s3, two_runs, monkeypatch):
     uri = s3.bucket("race")
     before, after = two_runs["lakes"]
     delta.publish(Lake(before), uri, "run-1")
+    both_read = threading.Barrier(2, timeout=30)
+    real_open, waited = delta._open, set()
+
+    def open_together(target, options):
+        table = real_open(target, options)
+        if target.endswith("/notes") and threading.get_ident() not in waited:
+            waited.add(threading.get_ident())
+            both_read.wait()  # both have read version 0 of notes before either commits
+        return table
+
+    monkeypatch.setattr(delta, "_open", open_together)
     outcomes: list[object] = []
 
-    def publisher(run_id: str) -> None:
+    def publisher(lake: Lake, run_id: str) -> None:
         try:
-            outcomes.append(delta.publish(Lake(after), uri, run_id))
-        except Exception as exc:  # noqa: BLE001 - a clean failure is an allowed outcome
+            outcomes.append(delta.publish(lake, uri, run_id))
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
             outcomes.append(exc)
 
-    threads = [threading.Thread(target=publisher, args=(f"racer-{i}",)) for i in range(2)]
+    # Opened first: opening takes the lake's exclusive lock, which a running publish's shared one
+    # would hold off (on one lake, publishers queue; the race is between two lakes or machines).
+    lakes = [Lake(after), Lake(after)]
+    threads = [threading.Thread(target=publisher, args=(lake, f"racer-{i}")) for i, lake in enumerate(lakes)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(60)
-    assert len(outcomes) == 2 and any(isinstance(o, delta.PublishResult) for o in outcomes), outcomes
+        thread.join(120)
+    assert len(outcomes) == 2 and all(isinstance(o, delta.PublishResult) for o in outcomes), outcomes
+    notes = [o.rewritten.get("notes") for o in outcomes]
+    assert sorted(notes, key=bool) == [None, notes[0] or notes[1]] and (notes[0] or notes[1])  # one wrote them
+    notes_table = DeltaTable(delta.table_uri(uri, "notes"))
+    assert notes_table.version() == 1  # the loser's commit failed, it read again and found nothing to do
     for name, dt in delta.snapshot(uri).items():
         _same_rows(dt, after, name)
-        versions = [c["version"] for c in dt.history()]
-        assert versions == list(range(dt.version(), -1, -1)), name  # no lost or overwritten commit
+        assert [c["version"] for c in dt.history()] == list(range(dt.version(), -1, -1)), name
 
 
 def test_a_failed_publish_keeps_the_run_and_the_next_run_publishes(s3, two_runs, prefect_harness, tmp_path, caplog):
@@ -302,3 +319,11 @@ def test_redacted_drops_passwords_and_query_tokens():
     assert delta.redacted("https://user:pw@host/x?sig=abc") == "https://user:***@host/x"
     assert delta.redacted("abfss://container@account.dfs.core.windows.net/lake?sv=1&sig=s") == \
         "abfss://container@account.dfs.core.windows.net/lake"
+
+
+def test_the_old_setting_name_still_works_with_a_warning(monkeypatch):
+    monkeypatch.setenv("STATENOTES_LAKE_REPLICA_URI", "s3://bucket/old")
+    with pytest.warns(FutureWarning, match="lake_replica_uri .* is deprecated: use delta_uri"):
+        assert load_settings().delta_uri == "s3://bucket/old"
+    monkeypatch.setenv("STATENOTES_DELTA_URI", "s3://bucket/new")
+    assert load_settings().delta_uri == "s3://bucket/new"  # the new name wins
