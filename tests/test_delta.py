@@ -327,3 +327,15 @@ def test_the_old_setting_name_still_works_with_a_warning(monkeypatch):
         assert load_settings().delta_uri == "s3://bucket/old"
     monkeypatch.setenv("STATENOTES_DELTA_URI", "s3://bucket/new")
     assert load_settings().delta_uri == "s3://bucket/new"  # the new name wins
+
+
+def test_a_local_directory_takes_the_same_publish(two_runs, tmp_path):
+    uri = (tmp_path / "shared" / "statenotes").as_uri()
+    before, after = two_runs["lakes"]
+    first = delta.publish(Lake(before), uri, "run-1")
+    assert set(first.rewritten) == set(TABLES)
+    second = delta.publish(Lake(after), uri, "run-2")
+    assert "runs" in second.rewritten and set(second.rewritten) < set(TABLES) | {"runs"}
+    for name in TABLES:
+        _same_rows(delta.snapshot(uri, run_id="run-1")[name], before, name)
+        _same_rows(delta.snapshot(uri)[name], after, name)
