@@ -170,20 +170,21 @@ def _publish_table(uri: str, table: str, files: list[Path], run_id: str, options
         last = _our_last_commit(dt) if dt is not None else {}
         published = json.loads(last.get(PARTITIONS_KEY, "{}"))
         same_schema = last.get(SCHEMA_KEY) == _schema_sha(schema)
-        if dt is None or not same_schema or not partitioned:
-            changed = sorted(local) if (dt is None or not same_schema or force or published != shas) else []
-            gone: list[str] = []
+        whole = dt is None or not same_schema or not partitioned  # rewritten whole, if at all
+        if whole:
+            changed, gone = sorted(local), sorted(set(published) - set(local))
+            needed = dt is None or not same_schema or force or published != shas
         else:
             changed = sorted(p for p in local if published.get(p) != shas[p])
             gone = sorted(set(published) - set(local))
-        if not changed and not gone and not force and dt is not None:
+            needed = bool(changed or gone or force)
+        if not needed:
             return dt.version(), None
         metadata = {RUN_ID_KEY: run_id, PARTITIONS_KEY: json.dumps(shas, sort_keys=True),
                     SCHEMA_KEY: _schema_sha(schema)}
         if versions is not None:
             metadata[VERSIONS_KEY] = json.dumps(versions, sort_keys=True)
         data = pa.RecordBatchReader.from_batches(schema, _batches([(p, local[p]) for p in changed], schema, partitioned))
-        whole = dt is None or not same_schema or not partitioned
         try:
             write_deltalake(
                 target, data, mode="overwrite", storage_options=options,
