@@ -339,3 +339,17 @@ def test_a_local_directory_takes_the_same_publish(two_runs, tmp_path):
     for name in TABLES:
         _same_rows(delta.snapshot(uri, run_id="run-1")[name], before, name)
         _same_rows(delta.snapshot(uri)[name], after, name)
+
+
+def test_a_table_or_partition_gone_from_the_lake_is_gone_from_delta(two_runs, tmp_path):
+    uri = (tmp_path / "statenotes").as_uri()
+    lake = shutil.copytree(two_runs["lakes"][-1], tmp_path / "lake")
+    delta.publish(Lake(lake), uri, "run-1")
+    (lake / "actors" / "data.parquet").unlink()  # a table emptied (as quarantine can be)
+    oldest = Lake.committed_files(lake, "mentions")[0]
+    shutil.rmtree(oldest.parent)  # a partition gone
+    done = delta.publish(Lake(lake), uri, "run-2")
+    assert done.rewritten["mentions"] == [oldest.parent.name.split("=")[1]]
+    tables = delta.snapshot(uri)
+    assert tables["actors"].to_pyarrow_dataset().count_rows() == 0
+    _same_rows(tables["mentions"], lake, "mentions")
