@@ -134,7 +134,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     corpus, result = corpus_for(args, work, memory)
     from statenotes.flows.parameters import BackfillRequest
     from statenotes.flows.pipeline import backfill, reprocess
-    from statenotes.flows.settings import load_settings
+    from statenotes.flows.settings import load_settings, run_with
     from statenotes.warehouse.lake import Lake
     from statenotes.warehouse.publish import publish
 
@@ -152,7 +152,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         cpu_before, mirror_cpu_before = cpu_seconds(os.getpid()), cpu_seconds(mirror.pid)
         with part_timers(times):
             started = time.perf_counter()
-            summary = backfill(request, settings=settings)
+            summary = run_with(settings, backfill, request)
             wall = time.perf_counter() - started
         loaded = summary.new + summary.updated + summary.unchanged
         result.update({
@@ -197,7 +197,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
             times.reset()
             with part_timers(times):
                 started = time.perf_counter()
-                again = reprocess(settings=settings)
+                again = run_with(settings, reprocess)
                 result["reprocess_s"] = round(time.perf_counter() - started, 2)
             result["reprocess"] = {"pages": again.discovered, "unchanged": again.unchanged, "new": again.new,
                                    "updated": again.updated, "quarantined": len(again.quarantined),

@@ -18,6 +18,7 @@ import requests
 from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 
+from statenotes.extractors.credentials import SiteCredentials
 from statenotes.extractors.errors import FetchError
 from statenotes.extractors.pacing import Politeness, TokenBucket
 from statenotes.extractors.parse import is_bot_wall
@@ -54,6 +55,8 @@ class FetchPolicy:
     # Machine's copy `{wayback_base}/web/<now>id_/<url>` instead. Off by default.
     wayback_fallback: bool = False
     wayback_base: str = WAYBACK_BASE
+    # Basic auth for the crawled site's origin only (no other host ever receives it).
+    credentials: SiteCredentials | None = None
 
 
 class _IncompleteBody(Exception):
@@ -69,6 +72,8 @@ class Fetcher:
             user_agent=policy.user_agent, allowed_hosts=policy.allowed_hosts, max_retries=policy.max_retries,
             backoff_factor_s=policy.backoff_factor_s, max_retry_after_s=policy.max_retry_after_s,
             max_redirects=policy.max_redirects)
+        if policy.credentials is not None:
+            self.session.auth = policy.credentials.auth()
         self.log: list[FetchRecord] = []  # since the last `take_log`
         self._requests = 0
         self._log_lock = threading.Lock()

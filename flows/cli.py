@@ -17,7 +17,8 @@ from rich.console import Console
 
 from statenotes.extractors.errors import StatenotesError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# No local variables in tracebacks: they can hold a password (before it becomes a SecretStr) or web text.
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_show_locals=False,
                   help="Turn the State Department's media notes into a Parquet + DuckDB warehouse.")
 out = Console()
 err = Console(stderr=True)
@@ -54,30 +55,39 @@ class _RichProgress:
         self.bar.advance(self.task, pages)
 
 
-def _run_with_progress(run):
+def _run_with_progress(run, settings):
+    """`run()` (a flow) with `settings` (flags applied) and a progress bar on stderr."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from statenotes.flows import progress
+    from statenotes.flows.settings import running_with
 
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    # markup=False: a description is shown as it is, whatever it holds
+    columns = [TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn()]
     with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        with progress.reporting_to(_RichProgress(bar)):
+        with progress.reporting_to(_RichProgress(bar)), running_with(settings):
             return run()
 
 
 def _print_summary(summary) -> None:
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"{summary.flow} {summary.window}".rstrip(), show_header=False)
-    for label, value in [("site", summary.base_url), ("notes discovered", summary.discovered),
+    from statenotes.extractors.credentials import redact
+    from statenotes.flows.markup import plain
+
+    # URLs and reasons come from the web: printed as Text, never parsed as rich markup
+    table = Table(title=plain(f"{summary.flow} {summary.window}".rstrip()), show_header=False)
+    for label, value in [("site", redact(summary.base_url)), ("notes discovered", summary.discovered),
                          ("new", summary.new), ("updated", summary.updated), ("unchanged", summary.unchanged),
                          ("quarantined", len(summary.quarantined)), ("HTTP requests", summary.requests),
                          ("seconds", f"{summary.seconds:.1f}"), ("warehouse", summary.db_path),
                          ("report", summary.report_path or "-")]:
-        table.add_row(label, str(value))
+        table.add_row(plain(label), plain(value))
     out.print(table)
     for url, stage, reason in summary.quarantined[:10]:
-        out.print(f"[yellow]quarantined[/] ({stage}) {url}: {reason}")
+        out.print(Text.assemble(("quarantined", "yellow"), f" ({stage}) {redact(url)}: {redact(reason)}"))
     if len(summary.quarantined) > 10:
         out.print(f"... and {len(summary.quarantined) - 10} more: statenotes sql \"select * from quarantine\"")
 
@@ -94,7 +104,12 @@ def _backfill_request(start: date, end: date, site: str | None):
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[red]error:[/] {exc}", highlight=False)
+    from rich.text import Text
+
+    from statenotes.extractors.credentials import redact
+
+    # a message may quote the web (a URL, a title): Text, so that "[/]" in it prints as it is
+    err.print(Text.assemble(("error:", "red"), f" {redact(str(exc))}"), highlight=False)
     raise typer.Exit(1)
 
 
@@ -114,7 +129,7 @@ def backfill(
         request = _backfill_request(start.date(), end.date(), site)
         from statenotes.flows.pipeline import backfill as backfill_flow
 
-        summary = _run_with_progress(lambda: backfill_flow(request, settings=settings))
+        summary = _run_with_progress(lambda: backfill_flow(request), settings)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -130,7 +145,7 @@ def run(base_url: BaseUrl = None, data_dir: DataDir = None, crawl_delay: CrawlDe
                              task_runner=task_runner)
         from statenotes.flows.pipeline import nightly
 
-        summary = _run_with_progress(lambda: nightly(settings=settings))
+        summary = _run_with_progress(nightly, settings)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -144,7 +159,7 @@ def reprocess(data_dir: DataDir = None, task_runner: TaskRunnerOption = None, ve
         settings = _settings(data_dir=data_dir, task_runner=task_runner)
         from statenotes.flows.pipeline import reprocess as reprocess_flow
 
-        summary = _run_with_progress(lambda: reprocess_flow(settings=settings))
+        summary = _run_with_progress(reprocess_flow, settings)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)
@@ -164,7 +179,8 @@ def serve(
         settings = _settings(data_dir=data_dir)
         if data_dir is not None:  # the run processes read settings from the environment
             os.environ["STATENOTES_DATA_DIR"] = str(data_dir)
-        serve_deployments(settings, limit=limit, announce=lambda text: out.print(text, highlight=False))
+        serve_deployments(settings, limit=limit,
+                          announce=lambda text: out.print(text, highlight=False, markup=False))
     except StatenotesError as exc:
         _fail(exc)
 
@@ -210,7 +226,7 @@ def report(
         path = write_report(settings.db_path, output or settings.data_dir / "report.html")
     except StatenotesError as exc:
         _fail(exc)
-    out.print(f"Report: {path.as_uri()}", highlight=False)
+    out.print(f"Report: {path.as_uri()}", highlight=False, markup=False)
 
 
 QUARANTINE_SQL = """select url, stage, reason, attempts, last_seen_at as last_seen
@@ -224,6 +240,7 @@ def quarantine(
 ) -> None:
     """Pages that failed (to download or to parse) and have not loaded since; the next runs retry them."""
     from statenotes.flows import sql as analyst
+    from statenotes.flows.markup import plain_table
 
     try:
         with analyst.connect(_settings(data_dir=data_dir).db_path) as con:
@@ -234,8 +251,8 @@ def quarantine(
         print(analyst.as_json(result))
     elif not result.rows:
         out.print("nothing is quarantined")
-    else:
-        out.print(analyst.as_table(result))
+    else:  # URLs and reasons from the web: literal text, never rich markup
+        out.print(plain_table(result.columns, result.rows, caption=f"{len(result.rows)} row(s)"))
 
 
 @app.command()
@@ -249,7 +266,7 @@ def docs(output: Annotated[Optional[Path], typer.Option(help="Markdown file to w
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
-        out.print(f"wrote {output}", highlight=False)
+        out.print(f"wrote {output}", highlight=False, markup=False)
 
 
 @app.command()
@@ -303,7 +320,7 @@ def demo(data_dir: DataDir = None, verbose: Verbose = False) -> None:
             settings = _settings(base_url=site.base_url, data_dir=data_dir, crawl_delay_s=0.0,
                                  requests_per_minute=0)
             request = _backfill_request(DEMO_START, datetime.now(UTC).date(), None)
-            summary = _run_with_progress(lambda: backfill_flow(request, settings=settings))
+            summary = _run_with_progress(lambda: backfill_flow(request), settings)
     except StatenotesError as exc:
         _fail(exc)
     _print_summary(summary)

@@ -8,6 +8,9 @@ from pathlib import Path
 import duckdb
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+from statenotes.flows.markup import plain
 
 # The bundled sample reaches back to 2007; the demo backfills from before that to today.
 DEMO_START = date(2000, 1, 1)
@@ -31,11 +34,12 @@ def summarise_warehouse(console: Console, db_path: Path) -> None:
     for column in ("actor", "kind", "notes"):
         table.add_column(column)
     for name, kind, count in top:
-        table.add_row(name, kind, str(count))
+        table.add_row(plain(name), plain(kind), plain(count))  # names may come from the notes' text
     console.print(table)
-    console.print(f"Warehouse: [bold]{db_path.resolve()}[/]")
+    console.print(Text.assemble("Warehouse: ", (str(db_path.resolve()), "bold")))
     console.print("Try it:")
-    console.print(f"  duckdb -readonly {db_path} \"{' '.join(EXAMPLE_SQL.split())}\"", highlight=False, soft_wrap=True)
+    console.print(f"  duckdb -readonly {db_path} \"{' '.join(EXAMPLE_SQL.split())}\"", highlight=False, soft_wrap=True,
+                  markup=False)
     console.print(f"  python -c \"import duckdb; print(duckdb.connect('{db_path}', read_only=True)"
                   f".sql('select title, published_date from notes_latest order by published_date desc limit 5'))\"",
-                  highlight=False, soft_wrap=True)
+                  highlight=False, soft_wrap=True, markup=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from statenotes.extractors.credentials import redact, split_userinfo
 from statenotes.extractors.errors import StatenotesError
 from statenotes.extractors.http import Fetcher
 from statenotes.flows.pages import transform_page
@@ -19,8 +20,11 @@ def _iso(value) -> str | None:
 def extract_page(page_or_url: str, url: str | None = None) -> dict[str, Any]:
     content_type = None
     if page_or_url.startswith(("http://", "https://")):
-        with Fetcher(load_settings().fetch_policy()) as fetcher:
-            page = fetcher.fetch_page(page_or_url)
+        bare, user, _ = split_userinfo(page_or_url)
+        # user:password@ in the URL: Basic auth for that origin only (as in base_url), and a URL without them
+        settings = load_settings(base_url=page_or_url) if user is not None else load_settings()
+        with Fetcher(settings.fetch_policy()) as fetcher:
+            page = fetcher.fetch_page(bare)
         body, url, content_type = page.body, url or page.url, page.content_type
     else:
         path = Path(page_or_url)
@@ -29,6 +33,7 @@ def extract_page(page_or_url: str, url: str | None = None) -> dict[str, Any]:
         except OSError as exc:
             raise StatenotesError(f"cannot read {path}: {exc.strerror}") from exc
         url = url or path.resolve().as_uri()
+    url = redact(url)
     note, note_body, findings = transform_page(body, url, content_type, load_gazetteer())
     return {
         "note": {

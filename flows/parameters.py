@@ -11,6 +11,8 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from statenotes.extractors.credentials import redact, split_userinfo
+
 # Short names for the state.gov sites an operator can pick instead of typing a URL.
 SITE_URLS = {
     "www": "https://www.state.gov",
@@ -55,10 +57,14 @@ class BackfillRequest(BaseModel):
         if value is None or not value.strip():
             return None
         value = value.strip()
+        if value.startswith(("http://", "https://")) and split_userinfo(value)[1] is not None:
+            # the form's values are stored and shown by Prefect: a password there would leak
+            raise ValueError(f"site must not carry a user name or password ({redact(value)}): set "
+                             "STATENOTES_HTTP_USER and STATENOTES_HTTP_PASSWORD where the runs are served")
         if value in SITE_URLS or value.startswith(("http://", "https://")):
             return value
         raise ValueError(f"site must be one of {', '.join(SITE_URLS)} or a URL starting with http(s)://, "
-                         f"got {value!r}")
+                         f"got {redact(value)!r}")
 
     @model_validator(mode="after")
     def _window(self) -> BackfillRequest:
@@ -80,10 +86,10 @@ def request_problems(error: Exception) -> str:
     """One line from a pydantic ValidationError (or any error), for the CLI and the logs."""
     errors = getattr(error, "errors", None)
     if not callable(errors):
-        return str(error)
+        return redact(str(error))
     parts = []
     for item in errors():
         where = ".".join(str(p) for p in item["loc"])
         message = item["msg"].removeprefix("Value error, ")
         parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
+    return redact("; ".join(parts))

@@ -20,6 +20,7 @@ from prefect import flow, get_run_logger
 from prefect.utilities.annotations import quote
 
 from statenotes.extractors.archive import RawArchive
+from statenotes.extractors.credentials import redact
 from statenotes.extractors.http import Fetcher
 from statenotes.extractors.records import NoteRef
 from statenotes.flows import progress
@@ -29,7 +30,7 @@ from statenotes.flows.parameters import BackfillRequest, DiscoveryMode
 from statenotes.flows.pages import rest_pages
 from statenotes.flows.reprocess import archived_pages, read_pages
 from statenotes.flows.runners import parse_runner
-from statenotes.flows.settings import Settings, load_settings
+from statenotes.flows.settings import Settings, settings_for_run
 from statenotes.flows.stages import StageClock
 from statenotes.flows.summary import RunSummary, publish_artifacts
 from statenotes.flows.tasks import commit_and_publish, discover_notes, fetch_batch, fetch_log, rest_fetch_log, retrying
@@ -43,7 +44,7 @@ REPORT_FILENAME = "report.html"  # written beside the DuckDB file after every ru
 
 def _new_summary(flow_name: str, start: date | None, end: date | None, settings: Settings) -> RunSummary:
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
-    return RunSummary(run_id=run_id, flow=flow_name, start=start, end=end, base_url=settings.base_url)
+    return RunSummary(run_id=run_id, flow=flow_name, start=start, end=end, base_url=redact(settings.base_url))
 
 
 def _batches(items: list, size: int) -> list[list]:
@@ -84,7 +85,7 @@ def _publish_delta(settings: Settings, run_id: str, logger) -> None:
                     ", ".join(f"{t} v{result.versions[t]}" for t in result.committed) or "nothing changed")
     except Exception as exc:  # noqa: BLE001 - the lake and the DuckDB file are committed; the next run publishes
         logger.warning("lake not published to %s (%s: %s); the next run publishes what is missing",
-                       target, type(exc).__name__, str(exc).replace(settings.delta_uri, target)[:500])
+                       target, type(exc).__name__, redact(str(exc).replace(settings.delta_uri, target))[:500])
 
 
 @contextlib.contextmanager
@@ -95,7 +96,7 @@ def _says_what_a_failure_left(settings: Settings) -> Iterator[None]:
         get_run_logger().error(
             "run failed (%s: %s); nothing was committed: the lake and %s are as they were and no run is "
             "recorded as a success. Fix the cause and run the same parameters again.",
-            type(exc).__name__, exc, settings.db_path)
+            type(exc).__name__, redact(str(exc)), settings.db_path)
         raise
 
 
@@ -125,7 +126,7 @@ def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, pa
     started_at, clock, stages = datetime.now(UTC), time.monotonic(), StageClock()
     summary = _new_summary(flow_name, start, end, settings)
     logger.info("%s %s: notes listed %s..%s at %s into %s", flow_name, summary.run_id, start, end,
-                settings.base_url, settings.data_dir)
+                redact(settings.base_url), settings.data_dir)
     archive, lake = RawArchive(settings.raw_dir), Lake(settings.lake_dir)
     validators = latest_validators(lake)  # conditional GET for pages seen before
     with (lake.spool(summary.run_id) as spool, Fetcher(settings.fetch_policy()) as fetcher,
@@ -159,28 +160,28 @@ def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, pa
         _spool_fetches(spool, fetcher, summary)
         summary.quarantined = [(q.url, q.stage, q.reason) for q in load.quarantined]
         parameters = {**parameters, "start": start.isoformat(), "end": end.isoformat(),
-                      "base_url": settings.base_url}
+                      "base_url": redact(settings.base_url)}
         summary = commit_and_publish(quote(summary), quote(spool), quote(load.quarantined), settings,
                                      started_at, parameters, clock, quote(stages))
     return _finish(summary, load, settings, stages)
 
 
-def _resolve(settings: Settings | None, base_url: str | None = None) -> Settings:
-    settings = settings or load_settings()
+def _resolve(base_url: str | None = None) -> Settings:
+    # Settings are never a flow parameter (Prefect stores and shows those): see flows/settings.py.
+    settings = settings_for_run()
     return settings.model_copy(update={"base_url": base_url}) if base_url else settings
 
 
 @flow(name="backfill", log_prints=False)
-def backfill(request: BackfillRequest, settings: Settings | None = None) -> RunSummary:
-    """Load every media note listed between `request.start` and `request.end` (inclusive).
+def backfill(request: BackfillRequest) -> RunSummary:
+    """Load every media note listed between `request.start` and `request.end` (inclusive), with
+    the settings of the process that runs the flow (config/settings.toml, then STATENOTES_*).
 
     Args:
         request: The window of listed dates, and optionally another site.
-        settings: Leave empty: the settings of the process that runs the flow
-            (config/settings.toml, then STATENOTES_* environment variables).
     """
     request = BackfillRequest.model_validate(request)
-    settings = _resolve(settings, request.base_url)
+    settings = _resolve(request.base_url)
     parameters = {"site": request.site, "discovery": request.discovery.value}
     return _crawl("backfill", request.start, request.end, settings, parameters, request.discovery.value)
 
@@ -195,26 +196,18 @@ def nightly_window(lake: Lake, today: date, lookback_days: int, overlap_days: in
 
 
 @flow(name="nightly", log_prints=False)
-def nightly(settings: Settings | None = None) -> RunSummary:
-    """The incremental run: everything listed since the watermark (minus an overlap).
-
-    Args:
-        settings: Leave empty: the settings of the process that runs the flow.
-    """
-    settings = _resolve(settings)
+def nightly() -> RunSummary:
+    """The incremental run: everything listed since the watermark (minus an overlap)."""
+    settings = _resolve()
     start, end = nightly_window(Lake(settings.lake_dir), datetime.now(UTC).date(),
                                 settings.lookback_days, settings.overlap_days)
     return _crawl("nightly", start, end, settings, {}, retry_quarantined=True)
 
 
 @flow(name="reprocess", log_prints=False)
-def reprocess(settings: Settings | None = None) -> RunSummary:
-    """Parse every archived note page again (after a parser or gazetteer change), without the network.
-
-    Args:
-        settings: Leave empty: the settings of the process that runs the flow.
-    """
-    settings = _resolve(settings)
+def reprocess() -> RunSummary:
+    """Parse every archived note page again (after a parser or gazetteer change), without the network."""
+    settings = _resolve()
     with _says_what_a_failure_left(settings):
         return _reprocess(settings)
 

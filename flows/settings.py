@@ -1,5 +1,11 @@
 """One Settings object for a run: config/settings.toml, overridden by STATENOTES_* environment
-variables, overridden by CLI flags. Built once and passed down; stages get the parts they need."""
+variables, overridden by CLI flags. Built once and passed down; stages get the parts they need.
+
+Settings are never a Prefect flow parameter (Prefect stores and shows parameters): a flow reads them
+with `settings_for_run()`, which is the object a caller put in place with `running_with(settings)`
+(the CLI, with its flags applied; tests), else the process's own (TOML + environment: a deployment's
+run). Credentials for the site (`http_user`, `http_password`, or user:password@ in base_url, moved
+out of it here) stay in a SecretStr and reach only the Fetcher's auth."""
 
 from __future__ import annotations
 
@@ -7,16 +13,21 @@ import os
 import re
 import tomllib
 import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, PrivateAttr, SecretStr, ValidationError, field_validator, model_validator
 
+from statenotes.extractors.credentials import SiteCredentials, origin, redact, split_userinfo
 from statenotes.extractors.errors import ConfigError
 from statenotes.extractors.http import WAYBACK_BASE, FetchPolicy
 
+T = TypeVar("T")
 ENV_PREFIX = "STATENOTES_"
 CRON_FIELDS = 5
 CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?#-]+$")
@@ -54,6 +65,30 @@ class Settings(BaseModel):
                            "(s3://, gs://, az://, file://); empty: not published.")
     wayback_fallback: bool = Field(False, description="Fetch a page the site blocks from the Wayback Machine.")
     wayback_base: str = Field(WAYBACK_BASE, description="The Wayback Machine (or a mirror imitating it).")
+    http_user: str = Field("", description="User name for the site (HTTP Basic auth, its origin only).")
+    http_password: SecretStr = Field(SecretStr(""), description="Its password; never shown or stored.")
+
+    # The origin the credentials belong to: base_url's when the settings were loaded. A run on
+    # another site (the backfill form's `site`) does not send them there.
+    _credentials_origin: str = PrivateAttr("")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _credentials_out_of_base_url(cls, values: Any) -> Any:
+        """user:password@ in base_url becomes http_user / http_password; the URL keeps no secret."""
+        if not isinstance(values, dict) or not isinstance(values.get("base_url"), str):
+            return values
+        bare, user, password = split_userinfo(values["base_url"].strip())
+        if user is None:
+            return values
+        if values.get("http_user") or _secret(values.get("http_password")):
+            raise ValueError("base_url carries a user name and password and http_user/http_password are set "
+                             "too: keep one (STATENOTES_HTTP_USER and STATENOTES_HTTP_PASSWORD are preferred)")
+        return {**values, "base_url": bare, "http_user": user, "http_password": password or ""}
+
+    def model_post_init(self, context: Any) -> None:
+        if self.http_user or self.http_password.get_secret_value():
+            self._credentials_origin = origin(self.base_url)
 
     @field_validator("nightly_cron")
     @classmethod
@@ -78,8 +113,15 @@ class Settings(BaseModel):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must start with http:// or https://, got {value!r}")
+            raise ValueError(f"base_url must start with http:// or https://, got {redact(value)!r}")
         return value.rstrip("/")
+
+    @field_validator("wayback_base")
+    @classmethod
+    def _no_credentials(cls, value: str) -> str:
+        if split_userinfo(value)[1] is not None:
+            raise ValueError(f"must not carry a user name or password: {redact(value)!r}")
+        return value
 
     @property
     def db_path(self) -> Path:
@@ -108,7 +150,17 @@ class Settings(BaseModel):
             requests_per_minute=self.requests_per_minute,
             wayback_fallback=self.wayback_fallback,
             wayback_base=self.wayback_base.rstrip("/"),
+            credentials=self.site_credentials(),
         )
+
+    def site_credentials(self) -> SiteCredentials | None:
+        if not self._credentials_origin:
+            return None
+        return SiteCredentials(self._credentials_origin, self.http_user, self.http_password.get_secret_value())
+
+
+def _secret(value: Any) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else (value or "")
 
 
 def _read_toml() -> dict[str, Any]:
@@ -153,5 +205,30 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**values)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"invalid settings: {problems}") from exc
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else e["msg"]
+                             for e in exc.errors())
+        raise ConfigError(f"invalid settings: {redact(problems)}") from None
+
+
+_RUN_SETTINGS: ContextVar[Settings | None] = ContextVar("statenotes_run_settings", default=None)
+
+
+@contextmanager
+def running_with(settings: Settings) -> Iterator[Settings]:
+    """Flows started inside this block (in this process) use `settings` instead of loading their own."""
+    token = _RUN_SETTINGS.set(settings)
+    try:
+        yield settings
+    finally:
+        _RUN_SETTINGS.reset(token)
+
+
+def run_with(settings: Settings, flow: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`flow(*args, **kwargs)` run in this process with `settings` (e.g. flags applied)."""
+    with running_with(settings):
+        return flow(*args, **kwargs)
+
+
+def settings_for_run() -> Settings:
+    """The settings a flow runs with: those of `running_with`, else the process's (TOML + environment)."""
+    return _RUN_SETTINGS.get() or load_settings()

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from statenotes.extractors.credentials import redact
+from statenotes.flows.markup import escape_markdown
 from statenotes.warehouse.records import LoadedNote
 
 TOP_ACTORS = 10  # actors listed in a run's markdown summary
@@ -76,33 +78,32 @@ def counts_table(summary: RunSummary) -> list[dict[str, object]]:
     return [{"what": label, "count": value} for label, value in rows]
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def markdown(summary: RunSummary) -> str:
-    """The artifact summary: top actors of the run, quarantined URLs with reasons, where to look."""
-    lines = [f"# {summary.flow} {summary.window}".rstrip(), "",
-             f"Run `{summary.run_id}` from {summary.base_url}: **{summary.new}** new, **{summary.updated}** "
-             f"updated, **{summary.unchanged}** unchanged, **{len(summary.quarantined)}** quarantined, "
-             f"{summary.requests} requests in {summary.seconds:.1f} s.", ""]
+    """The artifact summary: top actors of the run, quarantined URLs with reasons, where to look.
+    Every value goes through `escape_markdown` (URLs, reasons and names may come from the web)."""
+    md = escape_markdown
+    lines = [f"# {md(summary.flow)} {md(summary.window)}".rstrip(), "",
+             f"Run {md(summary.run_id)} from {md(redact(summary.base_url))}: **{summary.new}** new, "
+             f"**{summary.updated}** updated, **{summary.unchanged}** unchanged, "
+             f"**{len(summary.quarantined)}** quarantined, {summary.requests} requests in {summary.seconds:.1f} s.", ""]
     if summary.top_actors:
         lines += ["## Top actors of the run", "", "| actor | id | notes |", "|---|---|---|"]
-        lines += [f"| {_md(name)} | `{actor_id}` | {count} |" for actor_id, name, count in summary.top_actors]
+        lines += [f"| {md(name)} | {md(actor_id)} | {count} |" for actor_id, name, count in summary.top_actors]
         lines.append("")
     if summary.quarantined:
         lines += ["## Quarantined", "", "| url | stage | reason |", "|---|---|---|"]
-        lines += [f"| {_md(url)} | {stage} | {_md(reason)} |"
+        lines += [f"| {md(redact(url))} | {md(stage)} | {md(redact(reason))} |"
                   for url, stage, reason in summary.quarantined[:QUARANTINE_SHOWN]]
         if len(summary.quarantined) > QUARANTINE_SHOWN:
             lines.append(f"\n... and {len(summary.quarantined) - QUARANTINE_SHOWN} more: "
                          "`statenotes sql \"select * from quarantine order by last_seen_at desc\"`")
         lines += ["", "Quarantined pages are retried by the next run that lists them; `statenotes reprocess` "
                   "re-parses the archived ones without the network.", ""]
-    lines += ["## Warehouse", "", f"- DuckDB file: `{summary.db_path}`"]
+    lines += ["## Warehouse", "", f"- DuckDB file: {md(summary.db_path)}"]
     if summary.report_path:
-        lines.append(f"- Report: [{Path(summary.report_path).name}]({Path(summary.report_path).as_uri()}) "
-                     f"(`{summary.report_path}`)")
+        # our own file (as_uri percent-encodes whatever could end the link)
+        lines.append(f"- Report: [{md(Path(summary.report_path).name)}]({Path(summary.report_path).as_uri()}) "
+                     f"({md(summary.report_path)})")
     return "\n".join(lines) + "\n"
 
 

@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.tasks import Task
 
 from statenotes.extractors.archive import RawArchive
+from statenotes.extractors.credentials import redact
 from statenotes.extractors.discover_modes import discover
 from statenotes.extractors.http import Fetcher
 from statenotes.extractors.records import FetchRecord, NoteRef, Validators
@@ -52,11 +53,11 @@ def discover_notes(fetcher: Fetcher, settings: Settings, start: date, end: date,
         logger.warning("discovery by %s failed (%s); %s was used instead", failed, reason, found.mode)
     refs = found.refs
     logger.info("discovered %d notes listed %s..%s at %s (%s, %d requests)", len(refs), start, end,
-                settings.base_url, found.mode, found.requests)
+                redact(settings.base_url), found.mode, found.requests)
     if not refs:
         logger.warning("no note listed %s..%s at %s with types %s: if notes are expected, open the "
                        "listing page in a browser and check base_url and release_types",
-                       start, end, settings.base_url, settings.release_types)
+                       start, end, redact(settings.base_url), settings.release_types)
     elif delay:
         logger.info("crawl delay %.1f s: fetching %d pages takes at least %.0f min",
                     delay, len(refs), len(refs) * delay / 60)
@@ -86,7 +87,7 @@ def parse_batch(pages: list[RawPage]) -> BatchOutcome:
 
 
 def fetch_log(record: FetchRecord) -> FetchLog:
-    return FetchLog(url=record.url, status=record.status, etag=record.etag, last_modified=record.last_modified,
+    return FetchLog(url=redact(record.url), status=record.status, etag=record.etag, last_modified=record.last_modified,
                     bytes=record.bytes, sha256=record.sha256, elapsed_ms=record.elapsed_ms, error=record.error,
                     fetched_at=record.fetched_at)
 
@@ -95,7 +96,7 @@ def rest_fetch_log(ref: NoteRef) -> FetchLog:
     """The row of a release whose body came in a REST listing response: no request of its own
     (`elapsed_ms` null), but the url -> archived body link `reprocess` and quarantine need."""
     item = ref.item
-    return FetchLog(url=ref.url, status=REST_ITEM_STATUS, etag=None, last_modified=None, bytes=len(item.raw),
+    return FetchLog(url=redact(ref.url), status=REST_ITEM_STATUS, etag=None, last_modified=None, bytes=len(item.raw),
                     sha256=item.sha256, elapsed_ms=None, error=None, fetched_at=item.fetched_at)
 
 

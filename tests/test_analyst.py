@@ -21,7 +21,7 @@ from statenotes.flows.parameters import BackfillRequest
 from statenotes.flows.pipeline import backfill
 from statenotes.flows.report import write_report
 from statenotes.flows.schema_docs import schema_markdown
-from statenotes.flows.settings import load_settings
+from statenotes.flows.settings import load_settings, run_with
 from statenotes.flows.sql import QueryError, run_query
 from statenotes.mirror.notes import page_path
 from statenotes.mirror.server import MirrorServer
@@ -51,9 +51,9 @@ def warehouse(tmp_path_factory) -> Path:
     """The mirror loaded, then one note edited and loaded again: the data directory."""
     data_dir = tmp_path_factory.mktemp("analyst")
     with MirrorServer() as site:
-        backfill(WINDOW, settings=settings_for(site, data_dir))
+        run_with(settings_for(site, data_dir), backfill, WINDOW)
         edit_a_note(site)
-        assert backfill(WINDOW, settings=settings_for(site, data_dir)).updated == 1
+        assert run_with(settings_for(site, data_dir), backfill, WINDOW).updated == 1
     return data_dir
 
 
@@ -191,7 +191,7 @@ for line in sys.stdin:
 def test_an_analyst_holding_a_connection_neither_fails_the_run_nor_sees_half_of_it(tmp_path, mode):
     db = tmp_path / "statenotes.duckdb"
     with MirrorServer() as site:
-        backfill(WINDOW, settings=settings_for(site, tmp_path))
+        run_with(settings_for(site, tmp_path), backfill, WINDOW)
         analyst = subprocess.Popen([sys.executable, "-c", ANALYST, str(db), mode], stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, text=True)
         try:
@@ -199,7 +199,7 @@ def test_an_analyst_holding_a_connection_neither_fails_the_run_nor_sees_half_of_
             analyst.stdin.flush()
             before = json.loads(analyst.stdout.readline())
             edit_a_note(site)
-            summary = backfill(WINDOW, settings=settings_for(site, tmp_path))  # publishes under the analyst
+            summary = run_with(settings_for(site, tmp_path), backfill, WINDOW)  # publishes under the analyst
             analyst.stdin.write("look\n")
             analyst.stdin.flush()
             held = json.loads(analyst.stdout.readline())

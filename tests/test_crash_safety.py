@@ -14,7 +14,7 @@ import pytest
 
 from statenotes.flows.parameters import BackfillRequest
 from statenotes.flows.pipeline import backfill
-from statenotes.flows.settings import load_settings
+from statenotes.flows.settings import load_settings, run_with
 from statenotes.mirror.server import MirrorServer
 from statenotes.warehouse.lake import Lake
 
@@ -71,9 +71,9 @@ def uninterrupted(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("uninterrupted")
     with MirrorServer(crawl_delay=0.0) as site:
         settings = settings_for(site, data_dir)
-        backfill(EARLY, settings=settings)
+        run_with(settings, backfill, EARLY)
         early_requests = site.request_count
-        backfill(BackfillRequest(start=date(2000, 1, 1), end=TODAY), settings=settings)
+        run_with(settings, backfill, BackfillRequest(start=date(2000, 1, 1), end=TODAY))
         full_requests = site.request_count - early_requests
     return contents(settings.db_path), full_requests
 
@@ -83,7 +83,7 @@ def test_a_killed_backfill_changes_nothing_and_its_rerun_matches(tmp_path, unint
     expected, full_requests = uninterrupted
     with MirrorServer(crawl_delay=0.0) as site:
         settings = settings_for(site, tmp_path)
-        backfill(EARLY, settings=settings)
+        run_with(settings, backfill, EARLY)
         published = contents(settings.db_path)
         runs_before = set((settings.lake_dir / "runs").rglob("*.parquet"))
         runs_mtimes = {p: p.stat().st_mtime_ns for p in runs_before}

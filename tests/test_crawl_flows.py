@@ -15,7 +15,7 @@ import pytest
 
 from statenotes.flows.parameters import BackfillRequest
 from statenotes.flows.pipeline import backfill, nightly
-from statenotes.flows.settings import load_settings
+from statenotes.flows.settings import load_settings, run_with
 from statenotes.mirror import faults as kinds
 from statenotes.mirror.faults import FaultPlan
 from statenotes.mirror.server import MirrorServer
@@ -51,7 +51,7 @@ def test_a_backfill_with_the_wayback_fallback_loads_a_bot_walled_note(tmp_path, 
     walled = FaultPlan.always(kinds.BOT_WALL, times=1000, paths=f"^{re.escape(SEED_PATH)}$")
     with MirrorServer(faults=walled) as site:
         settings = settings_for(site, tmp_path, wayback_fallback=fallback, wayback_base=site.base_url)
-        summary = backfill(EVERYTHING, settings=settings)
+        summary = run_with(settings, backfill, EVERYTHING)
         archive_asks = [p for _, p, _ in site.requests if p.startswith("/web/")]
     loaded = seed_title(settings.db_path)
     if fallback:
@@ -71,10 +71,10 @@ def note_paths(db_path) -> set[str]:
 def test_a_second_backfill_gets_304s_and_changes_nothing(tmp_path):
     with MirrorServer() as site:
         settings = settings_for(site, tmp_path)
-        first = backfill(EVERYTHING, settings=settings)
+        first = run_with(settings, backfill, EVERYTHING)
         before = table_contents(settings.db_path)
         site.clear_requests()
-        second = backfill(EVERYTHING, settings=settings)
+        second = run_with(settings, backfill, EVERYTHING)
         served = site.requests
     paths = note_paths(settings.db_path)
     asked = [(path, status) for _, path, status in served if path in paths]
@@ -96,11 +96,11 @@ def paragraphs_by_url(db_path) -> dict[str, list[tuple]]:
 
 def test_a_rest_backfill_uses_the_items_and_loads_what_the_listing_loads(tmp_path):
     with MirrorServer() as site:
-        by_listing = backfill(EVERYTHING, settings=settings_for(site, tmp_path / "listing"))
+        by_listing = run_with(settings_for(site, tmp_path / "listing"), backfill, EVERYTHING)
         site.clear_requests()
         rest = settings_for(site, tmp_path / "rest")
-        by_rest = backfill(BackfillRequest(start=EVERYTHING.start, end=EVERYTHING.end, discovery="rest"),
-                           settings=rest)
+        by_rest = run_with(rest, backfill,
+                           BackfillRequest(start=EVERYTHING.start, end=EVERYTHING.end, discovery="rest"))
         served = site.requests
     notes = len(load_sample_notes())
     assert (by_rest.new, by_rest.quarantined) == (notes, []) and by_listing.new == notes
@@ -115,10 +115,10 @@ def test_a_rest_backfill_uses_the_items_and_loads_what_the_listing_loads(tmp_pat
 def test_a_note_read_by_rest_after_its_page_is_not_a_new_version(tmp_path):
     with MirrorServer() as site:
         settings = settings_for(site, tmp_path)
-        backfill(EVERYTHING, settings=settings)
+        run_with(settings, backfill, EVERYTHING)
         before = table_contents(settings.db_path)
-        again = backfill(BackfillRequest(start=EVERYTHING.start, end=EVERYTHING.end, discovery="rest"),
-                         settings=settings)
+        again = run_with(settings, backfill,
+                         BackfillRequest(start=EVERYTHING.start, end=EVERYTHING.end, discovery="rest"))
     assert (again.new, again.updated, again.unchanged) == (0, 0, len(load_sample_notes()))
     assert table_contents(settings.db_path) == before
 
@@ -129,7 +129,7 @@ def test_reprocess_rereads_rest_items_and_quarantines_a_bad_one(tmp_path, monkey
 
     with MirrorServer() as site:
         settings = settings_for(site, tmp_path)
-        backfill(BackfillRequest(start=EVERYTHING.start, end=EVERYTHING.end, discovery="rest"), settings=settings)
+        run_with(settings, backfill, BackfillRequest(start=EVERYTHING.start, end=EVERYTHING.end, discovery="rest"))
         before = table_contents(settings.db_path)
         site.clear_requests()
         real = pages.parse_fetched
@@ -140,9 +140,9 @@ def test_reprocess_rereads_rest_items_and_quarantines_a_bad_one(tmp_path, monkey
             return real(body, url, content_type)
 
         monkeypatch.setattr(pages, "parse_fetched", seed_fails)
-        broken = reprocess(settings=settings)
+        broken = run_with(settings, reprocess)
         monkeypatch.setattr(pages, "parse_fetched", real)
-        fixed = reprocess(settings=settings)
+        fixed = run_with(settings, reprocess)
         assert site.requests == []
     assert broken.discovered == len(load_sample_notes())
     assert [(url.endswith(SEED_PATH), stage) for url, stage, _ in broken.quarantined] == [(True, "parse")]
@@ -158,11 +158,11 @@ def test_quarantined_pages_are_listed_and_retried_by_the_next_nightly(tmp_path):
     blocked = FaultPlan.always(kinds.FORBIDDEN, times=1000, paths=f"^{re.escape(SEED_PATH)}$")
     with MirrorServer(faults=blocked) as site:
         settings = settings_for(site, tmp_path, max_retries=0)
-        backfill(EVERYTHING, settings=settings)
+        run_with(settings, backfill, EVERYTHING)
         listed = quarantine_cli(tmp_path)
         site.faults = FaultPlan.none()
         site.clear_requests()
-        retried = nightly(settings=settings)  # its window (the last 14 days) lists none of the notes
+        retried = run_with(settings, nightly)  # its window (the last 14 days) lists none of the notes
         asked = [(p, s) for _, p, s in site.requests if p == SEED_PATH]
         after = quarantine_cli(tmp_path)
     rows = json.loads(listed.stdout)
@@ -181,10 +181,10 @@ def lake_files(lake_dir, tables=("notes", "paragraphs", "mentions", "actors", "q
 def test_a_nightly_that_finds_nothing_new_asks_little_and_rewrites_nothing(tmp_path):
     with MirrorServer() as site:
         settings = settings_for(site, tmp_path)
-        backfill(EVERYTHING, settings=settings)
+        run_with(settings, backfill, EVERYTHING)
         before, contents = lake_files(settings.lake_dir), table_contents(settings.db_path)
         site.clear_requests()
-        quiet = nightly(settings=settings)
+        quiet = run_with(settings, nightly)
         served = site.requests
     assert len(served) == quiet.requests <= 5, served
     assert (quiet.new, quiet.updated, quiet.quarantined) == (0, 0, [])

@@ -12,7 +12,7 @@ from distributed import get_task_stream
 from statenotes.flows.parameters import BackfillRequest
 from statenotes.flows.pipeline import backfill
 from statenotes.flows.runners import local_cluster_kwargs
-from statenotes.flows.settings import load_settings
+from statenotes.flows.settings import load_settings, run_with
 from statenotes.mirror.server import MirrorServer
 from statenotes.mirror.site import load_sample_notes
 
@@ -45,10 +45,10 @@ def test_dask_workers_parse_and_the_warehouse_is_the_same(cluster, tmp_path):
         on_dask = load_settings(data_dir=tmp_path / "dask", task_runner="dask", dask_address=local.scheduler_address,
                                 **common)
         with get_task_stream(client) as stream:
-            summary = backfill(WINDOW, settings=on_dask)
+            summary = run_with(on_dask, backfill, WINDOW)
         starts = [t for t, _, path, _ in site.timed_requests if path != "/robots.txt"]
         on_threads = load_settings(data_dir=tmp_path / "threads", **common)
-        backfill(WINDOW, settings=on_threads)
+        run_with(on_threads, backfill, WINDOW)
     assert summary.new == len(load_sample_notes()) and summary.quarantined == []
     ran = [(task["key"], task["worker"]) for task in stream.data]
     assert len(ran) == -(-len(load_sample_notes()) // 5), ran  # one task per batch of 5 pages

@@ -10,7 +10,7 @@ import pytest
 
 from statenotes.flows.parameters import BackfillRequest
 from statenotes.flows.pipeline import backfill
-from statenotes.flows.settings import load_settings
+from statenotes.flows.settings import load_settings, run_with
 from statenotes.mirror.faults import FaultPlan
 from statenotes.mirror.server import MirrorServer
 from statenotes.mirror.site import load_sample_notes
@@ -44,7 +44,7 @@ def loaded(tmp_path_factory):
     """One backfill of the whole mirror; yields (summary, db_path)."""
     data_dir = tmp_path_factory.mktemp("warehouse")
     with MirrorServer() as site:
-        summary = backfill(EVERYTHING, settings=settings_for(site, data_dir))
+        summary = run_with(settings_for(site, data_dir), backfill, EVERYTHING)
         yield site, summary, data_dir
 
 
@@ -93,7 +93,7 @@ def test_the_warehouse_documents_itself(loaded):
 def test_a_second_backfill_changes_nothing(loaded):
     site, _, data_dir = loaded
     before = table_contents(data_dir / "statenotes.duckdb")
-    summary = backfill(EVERYTHING, settings=settings_for(site, data_dir))
+    summary = run_with(settings_for(site, data_dir), backfill, EVERYTHING)
     assert (summary.new, summary.updated, summary.unchanged) == (0, 0, len(load_sample_notes()))
     assert table_contents(data_dir / "statenotes.duckdb") == before
     with duckdb.connect(str(data_dir / "statenotes.duckdb"), read_only=True) as con:
@@ -105,7 +105,7 @@ def test_faults_lose_nothing_and_duplicate_nothing(loaded, tmp_path):
     faults = FaultPlan(rate_429=0.1, rate_503=0.1, rate_reset=0.1, rate_truncate=0.1, retry_after=1,
                        max_faults_per_path=2, seed=7)
     with MirrorServer(faults=faults) as site:
-        summary = backfill(EVERYTHING, settings=settings_for(site, tmp_path))
+        summary = run_with(settings_for(site, tmp_path), backfill, EVERYTHING)
         assert faults.history(), "the plan injected no fault: the test would prove nothing"
     assert summary.quarantined == [] and summary.new == len(load_sample_notes())
     faulty, clean = table_contents(tmp_path / "statenotes.duckdb"), table_contents(clean_dir / "statenotes.duckdb")
@@ -118,11 +118,11 @@ def test_nightly_starts_from_the_lookback_then_from_the_watermark(tmp_path):
 
     with MirrorServer() as site:
         settings = settings_for(site, tmp_path).model_copy(update={"lookback_days": 365 * 30})
-        first = nightly(settings=settings)
+        first = run_with(settings, nightly)
         assert first.new == len(load_sample_notes())
         assert (date.today() - first.start).days == 365 * 30 and first.end == date.today()
         site.clear_requests()
-        second = nightly(settings=settings)
+        second = run_with(settings, nightly)
     # The window now opens at the last run's end minus the overlap: nothing in the sample is that new,
     # so the run reads robots.txt and the first listing page and stops.
     assert (second.end - second.start).days == settings.overlap_days

@@ -20,7 +20,7 @@ from statenotes.extractors.errors import ParseError
 from statenotes.flows import pages
 from statenotes.flows.parameters import BackfillRequest, request_problems
 from statenotes.flows.pipeline import backfill, reprocess
-from statenotes.flows.settings import load_settings
+from statenotes.flows.settings import load_settings, run_with
 from statenotes.flows.stages import STAGES
 from statenotes.mirror.server import MirrorServer
 from statenotes.mirror.site import load_sample_notes
@@ -78,8 +78,8 @@ def test_the_form_schema_carries_the_descriptions():
 @pytest.mark.parametrize("mode", ["rest", "sitemap"])
 def test_every_discovery_mode_of_the_form_loads_the_same_notes(tmp_path, mode):
     with MirrorServer() as site:
-        summary = backfill(BackfillRequest(start=WINDOW.start, end=WINDOW.end, discovery=mode),
-                           settings=settings_for(site, tmp_path))
+        summary = run_with(settings_for(site, tmp_path), backfill,
+                           BackfillRequest(start=WINDOW.start, end=WINDOW.end, discovery=mode))
     assert (summary.new, summary.quarantined) == (len(load_sample_notes()), [])
     with duckdb.connect(str(tmp_path / "statenotes.duckdb"), read_only=True) as con:
         titles = {r[0] for r in con.execute("select title from notes_latest").fetchall()}
@@ -93,7 +93,7 @@ def test_a_run_that_fails_leaves_the_warehouse_as_it_was(tmp_path, monkeypatch):
     from statenotes.flows import tasks
 
     with MirrorServer() as site:
-        backfill(WINDOW, settings=settings_for(site, tmp_path))
+        run_with(settings_for(site, tmp_path), backfill, WINDOW)
         lake_before, db_before = files_of(tmp_path / "lake"), (tmp_path / "statenotes.duckdb").read_bytes()
         note = next(n for n in site.notes if n["url"].endswith(SEED_PATH))
         note["title"] += " (edited)"
@@ -104,7 +104,7 @@ def test_a_run_that_fails_leaves_the_warehouse_as_it_was(tmp_path, monkeypatch):
 
         monkeypatch.setattr(tasks, "prepare", no_space)
         with pytest.raises(OSError, match="No space left"):
-            backfill(WINDOW, settings=settings_for(site, tmp_path))
+            run_with(settings_for(site, tmp_path), backfill, WINDOW)
     assert files_of(tmp_path / "lake") == lake_before
     assert (tmp_path / "statenotes.duckdb").read_bytes() == db_before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
@@ -122,13 +122,13 @@ def test_reprocess_reparses_the_archive_without_the_network(tmp_path, monkeypatc
 
     monkeypatch.setattr(pages, "parse_fetched", seed_fails)
     with MirrorServer() as site:
-        first = backfill(WINDOW, settings=settings_for(site, tmp_path))
+        first = run_with(settings_for(site, tmp_path), backfill, WINDOW)
         settings = settings_for(site, tmp_path)
     assert [stage for _, stage, _ in first.quarantined] == ["parse"]
     fetches_before = Lake(tmp_path / "lake").read("fetches").num_rows
 
     monkeypatch.setattr(pages, "parse_fetched", real_parse)  # the parser is fixed; the mirror is gone
-    fixed = reprocess(settings=settings)
+    fixed = run_with(settings, reprocess)
     assert (fixed.new, fixed.unchanged, fixed.quarantined, fixed.requests) == (1, len(load_sample_notes()) - 1, [], 0)
 
     def retitled(body, url, content_type=None):
@@ -138,7 +138,7 @@ def test_reprocess_reparses_the_archive_without_the_network(tmp_path, monkeypatc
         return note
 
     monkeypatch.setattr(pages, "parse_fetched", retitled)  # a parser change that alters one note
-    again = reprocess(settings=settings)
+    again = run_with(settings, reprocess)
     assert (again.new, again.updated, again.unchanged) == (0, 1, len(load_sample_notes()) - 1)
     with duckdb.connect(str(tmp_path / "statenotes.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from quarantine").fetchone()[0] == 0
@@ -155,7 +155,7 @@ def test_the_artifacts_say_what_the_runs_row_says(tmp_path):
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     with MirrorServer(bad_pages={SEED_PATH: "soft404"}) as site:
-        summary = backfill(WINDOW, settings=settings_for(site, tmp_path))
+        summary = run_with(settings_for(site, tmp_path), backfill, WINDOW)
     keys = ["backfill-run-counts", "backfill-run-summary", "backfill-run-report"]
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys)))
@@ -174,7 +174,9 @@ def test_the_artifacts_say_what_the_runs_row_says(tmp_path):
     assert table["seconds in fetch"] == round(summary.stage_seconds["fetch"], 1)
     assert all(counts["stage_seconds"][stage] > 0 for stage in ("discover", "fetch", "parse", "transform", "rows"))
     assert counts["stage_seconds"]["parquet"] > 0 and counts["stage_seconds"]["publish"] == 0
-    markdown = latest["backfill-run-summary"].data
+    from markdown_it import MarkdownIt
+
+    markdown = MarkdownIt("commonmark").enable("table").render(latest["backfill-run-summary"].data)  # as shown
     assert "page not found" in markdown and SEED_PATH in markdown
     assert summary.top_actors[0][1] in markdown
     assert (tmp_path / "report.html").resolve().as_uri() in latest["backfill-run-report"].data
@@ -230,7 +232,7 @@ def test_serve_without_a_server_says_what_to_do(tmp_path):
 def loaded_lake(tmp_path_factory, prefect_harness) -> Path:
     data_dir = tmp_path_factory.mktemp("lake")
     with MirrorServer() as site:
-        backfill(WINDOW, settings=settings_for(site, data_dir))
+        run_with(settings_for(site, data_dir), backfill, WINDOW)
     return data_dir / "lake"
 
 

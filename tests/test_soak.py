@@ -10,7 +10,7 @@ import pytest
 
 from statenotes.flows.parameters import BackfillRequest
 from statenotes.flows.pipeline import backfill
-from statenotes.flows.settings import load_settings
+from statenotes.flows.settings import load_settings, run_with
 from statenotes.mirror import faults as kinds
 from statenotes.mirror.faults import FaultPlan
 from statenotes.mirror.server import MirrorServer
@@ -47,13 +47,13 @@ def contents(db_path) -> dict[str, list[tuple]]:
 def test_a_backfill_under_30_percent_faults_equals_a_fault_free_one(tmp_path):
     injected: list[str] = []
     with MirrorServer() as site:
-        clean = backfill(EVERYTHING, settings=settings_for(site, tmp_path / "clean"))
+        clean = run_with(settings_for(site, tmp_path / "clean"), backfill, EVERYTHING)
         expected = contents(tmp_path / "clean" / "statenotes.duckdb")
         for seed in SEEDS:  # the mirror is small: a few seeded runs give every kind its turn
             plan = FaultPlan.spread(FAULT_RATE, SOAK_KINDS, seed=seed, slow_s=SLOW_S, retry_after=0)
             site.faults = plan
             data_dir = tmp_path / f"faulted-{seed}"
-            faulted = backfill(EVERYTHING, settings=settings_for(site, data_dir))
+            faulted = run_with(settings_for(site, data_dir), backfill, EVERYTHING)
             injected += [kind for _, kind in plan.history()]
             assert len(plan.history()) >= 0.15 * faulted.requests, plan.history()
             assert (faulted.new, faulted.quarantined) == (clean.new, []) and clean.new == len(load_sample_notes())

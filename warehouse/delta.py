@@ -32,6 +32,8 @@ import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
+from statenotes.extractors.credentials import redact
+
 from .lake import NULL_PARTITION, PARTITION_KEY, Lake
 from .schema import PARTITION_NONE, TABLES, TableSpec
 
@@ -64,13 +66,9 @@ class PublishResult:
 
 
 def redacted(uri: str) -> str:
-    """The URI without what could be a secret (a password, a SAS token in the query)."""
-    parts = urlsplit(uri)
-    netloc = parts.netloc
-    if "@" in netloc:
-        user, host = netloc.rsplit("@", 1)
-        netloc = f"{user.split(':', 1)[0]}:***@{host}" if ":" in user else netloc
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    """The URI without what could be a secret: userinfo (`redact`) and the query (a SAS token)."""
+    parts = urlsplit(redact(uri))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 def table_uri(uri: str, table: str) -> str:
