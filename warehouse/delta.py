@@ -128,9 +128,10 @@ def _open(uri: str, options: dict[str, str]) -> DeltaTable | None:
 
 def _our_last_commit(dt: DeltaTable) -> dict:
     """The newest commit this module made (skipping others', e.g. an OPTIMIZE), or {}."""
-    for commit in dt.history(HISTORY_SCAN):
-        if PARTITIONS_KEY in commit:
-            return commit
+    for limit in (1, HISTORY_SCAN):  # normally the newest one: one read, not fifty
+        for commit in dt.history(limit):
+            if PARTITIONS_KEY in commit:
+                return commit
     return {}
 
 
