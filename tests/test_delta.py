@@ -123,14 +123,14 @@ def _settings(site: MirrorServer, data_dir: Path, uri: str):
 
 
 def _lake_table(root: Path, table: str) -> pa.Table:
-    """A lake table as plain rows (hive partitions read back as `year`), sorted for comparison."""
+    """A lake table as Arrow, its hive partition read back as the `year` column."""
     files = Lake.committed_files(root, table)
     if not files:
         return pa.table({})
     con = duckdb.connect()
     partitioned = TABLES[table].partition is not PARTITION_NONE
-    rel = con.sql(f"select * from read_parquet({[str(f) for f in files]}, hive_partitioning = {partitioned})")
-    return rel.arrow().read_all() if hasattr(rel.arrow(), "read_all") else rel.arrow()
+    return con.sql(f"select * from read_parquet({[str(f) for f in files]}, hive_partitioning = {partitioned})"
+                   ).arrow().read_all()
 
 
 def _same_rows(delta_table: DeltaTable, lake_root: Path, table: str) -> None:
@@ -138,7 +138,8 @@ def _same_rows(delta_table: DeltaTable, lake_root: Path, table: str) -> None:
     con = duckdb.connect()
     published = delta_table.to_pyarrow_dataset()  # DuckDB reads it through Arrow, no extension
     local = _lake_table(lake_root, table)
-    columns = ", ".join(f'"{c}"' for c in TABLES[table].column_names)
+    partition = ["year"] if TABLES[table].partition is not PARTITION_NONE else []
+    columns = ", ".join(f'"{c}"' for c in TABLES[table].column_names + partition)
     order = ", ".join(f'"{k}"' for k in keys)
     remote_rows = con.sql(f"select {columns} from published order by {order}").fetchall()
     local_rows = con.sql(f"select {columns} from local order by {order}").fetchall() if local.num_columns else []
