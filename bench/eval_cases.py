@@ -16,12 +16,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from statenotes.extractors.parse import parse_note
+from statenotes.extractors.errors import ParseError
+from statenotes.extractors.parse import parse_generic, parse_note
 from statenotes.extractors.records import site_for
 from statenotes.extractors.rest import parse_rest_item
 from statenotes.mirror import wpjson
 from statenotes.mirror.body import ADDED_CLOSING, ADDED_HEADING, ADDED_TABLE, VARIANTS, Variant, format_long_date
 from statenotes.mirror.hosts import PLACES, relocated, slug_of
+from statenotes.mirror.redesign import REDESIGNS, render_redesigned_page
 from statenotes.mirror.notes import country_tags, modified_at, published_at
 from statenotes.mirror.site import load_sample_notes, note_body_html, page_url, post_id, render_note_page
 from statenotes.transforms.paragraphs import normalise_body
@@ -193,3 +195,74 @@ def paragraph_hits(rows, paragraphs) -> tuple[int, int, list[int]]:
     total = max(len(rows), len(paragraphs))
     misses += list(range(len(rows), len(paragraphs)))
     return total - len(misses), total, misses
+
+
+# --- The generic fallback: redesigned pages (a) and agreement with the known layouts (b) ----------
+
+REDESIGN_FIELDS = ("title", "release_type", "office", "published_date", "dateline_place", "dateline_date")
+AGREEMENT_FIELDS = ("title", "release_type", "office", "published_date", "modified_at", "canonical_url",
+                    "dateline_place", "dateline_date", "quoted_text")
+# Compared and reported, not in the agreement figure: the fallback reads tags from metadata only
+# (article:tag, JSON-LD keywords); today's pages print them as link pills, which it drops as widgets.
+REPORTED_FIELDS = ("tags",)
+
+
+def build_redesign_cases(variant_limit: int | None = None) -> list[Case]:
+    """Every note x redesign (`mirror.redesign.REDESIGNS`) x body variant: the truth is the note's."""
+    half = len(VARIANTS)
+    chosen = [i for i in range(len(EVAL_VARIANTS)) if variant_limit is None or i % half < variant_limit]
+    notes = load_sample_notes()
+    cases = []
+    for redesign in REDESIGNS:
+        for note in notes:
+            url = page_url(note, BASE_URL)
+            for index in chosen:
+                variant = EVAL_VARIANTS[index]
+                payload = render_redesigned_page(note, BASE_URL, redesign, variant, related=notes).encode("utf-8")
+                rows, quoted, _ = expected_body(note, variant)
+                values = {"title": note["title"], "release_type": note["release_type"], "office": note["office"],
+                          "published_date": date.fromisoformat(note["published_date"]),
+                          "dateline_place": note["dateline_place"],
+                          "dateline_date": date.fromisoformat(note["dateline_date"]) if note["dateline_date"] else None}
+                cases.append(Case(slug_of(note), f"redesign:{redesign}", index, url, payload,
+                                  Expected(values, tuple(rows), "")))
+    return cases
+
+
+def score_redesign(case: Case) -> dict:
+    """Loaded or not (and why), and per field: right, wrong (a value that is not the truth) or
+    missing (None where the truth has a value); paragraphs exact or not."""
+    try:
+        note, body = run_statenotes(case)
+    except ParseError as error:
+        return {"loaded": False, "reason": error.reason}
+    got = actual_fields(note, body)
+    wrong = [n for n, v in case.expected.fields.items() if got[n] is not None and got[n] != v]
+    missing = [n for n, v in case.expected.fields.items() if got[n] is None and v is not None]
+    hits, total, misses = paragraph_hits(case.expected.rows, body.paragraphs)
+    # A paragraph loaded that is not the truth at its seq (an extra one included) is wrong; a
+    # paragraph the truth has and the output lacks is missing.
+    wrong_paragraphs = [seq for seq in misses if seq < len(body.paragraphs)]
+    return {"loaded": True, "layout": note.layout, "wrong": wrong, "missing": missing,
+            "para_hits": hits, "para_total": total, "para_misses": misses, "para_wrong": wrong_paragraphs}
+
+
+def compare_fallback(case: Case) -> dict:
+    """The generic fallback alone against the primary parser on a known-layout page: which fields
+    and paragraphs agree. `declined` is the fallback's reason when it loads nothing."""
+    primary, primary_body = run_statenotes(case)
+    try:
+        fallback = parse_generic(case.payload, case.url, HTML_TYPE)
+    except ParseError as error:
+        return {"declined": error.reason}
+    fallback_body = normalise_body(fallback.blocks)
+    want, got = actual_fields(primary, primary_body), actual_fields(fallback, fallback_body)
+    fields = {name: want[name] == got[name] for name in AGREEMENT_FIELDS}
+    reported = {name: want[name] == got[name] for name in REPORTED_FIELDS}
+    paragraphs = [(p.label, p.kind, p.text) for p in primary_body.paragraphs]
+    theirs = [(p.label, p.kind, p.text) for p in fallback_body.paragraphs]
+    agreeing = sum(a == b for a, b in zip(paragraphs, theirs))
+    return {"declined": None, "fields": fields, "reported": reported, "para_agree": agreeing, "para_total": max(len(paragraphs), len(theirs)),
+            "differences": {name: (want[name], got[name]) for name, ok in fields.items() if not ok},
+            "paragraph_diff": [(a, b) for a, b in zip(paragraphs, theirs) if a != b][:2]
+            + ([("count", len(paragraphs), len(theirs))] if len(paragraphs) != len(theirs) else [])}

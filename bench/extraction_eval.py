@@ -23,7 +23,7 @@ import json
 import statistics
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import lxml.html
@@ -31,21 +31,34 @@ import trafilatura
 
 sys.path.insert(0, str(Path(__file__).parent))
 from eval_cases import (  # noqa: E402
+    AGREEMENT_FIELDS,
     EVAL_VARIANTS,
+    HTML_TYPE,
+    REDESIGN_FIELDS,
+    REPORTED_FIELDS,
     LAYOUTS,
     REST_LAYOUT,
     Case,
     actual_fields,
     build_cases,
+    build_redesign_cases,
+    compare_fallback,
     f1,
     paragraph_hits,
     run_statenotes,
+    score_redesign,
     tokens,
 )
 
 from statenotes.extractors.errors import ParseError  # noqa: E402
 
 TARGETS = {"fields": 1.0, "paragraphs": 0.99, "f1": 0.995, "speed_ratio": 0.5}
+FALLBACK_TARGETS = {"wrong_fields": 0, "recovery": 0.95, "agreement": 0.95}
+TEST_PAGES = Path(__file__).parent.parent / "tests" / "pages"
+# tests/pages whose primary parse is a note (the others are bot walls and 404 pages), and their urls.
+TEST_PAGE_URLS = {"seed.html": "https://www.state.gov/statement-by-ministers-of-the-global-coalition-to-defeat-isis-daesh/",
+                  "windows1252.html": "https://www.state.gov/windows-1252-page/",
+                  "drupal.html": "https://2009-2017.state.gov/r/pa/prs/ps/2014/09/231566.htm"}
 WARMUP_CASES = 60
 
 
@@ -146,14 +159,135 @@ def report(results: dict, variant_count: int) -> dict:
     return {"summaries": summaries, "speed_ratio": ratio, "targets_met": checks}
 
 
+def evaluate_redesigns(variant_limit: int | None, show: int) -> dict:
+    """(a) Every note of every redesigned variant of the mirror: recovery and wrong fields."""
+    rows: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+    reasons: dict[str, Counter] = defaultdict(Counter)
+    shown = 0
+    for case in build_redesign_cases(variant_limit):
+        row, result = rows[case.layout], score_redesign(case)
+        row["pages"] += 1
+        if not result["loaded"]:
+            reasons[case.layout][result["reason"]] += 1
+            continue
+        row["loaded"] += 1
+        row["fields"] += len(REDESIGN_FIELDS)
+        row["wrong"] += len(result["wrong"])
+        row["missing"] += len(result["missing"])
+        row["para_hits"] += result["para_hits"]
+        row["para_total"] += result["para_total"]
+        row["para_wrong"] += len(result["para_wrong"])
+        row["exact_pages"] += not (result["wrong"] or result["missing"] or result["para_misses"])
+        if (result["wrong"] or result["missing"] or result["para_misses"]) and shown < show:
+            shown += 1
+            print(f"REDESIGN MISS {case.layout} {case.note} variant {case.variant}: {result}", file=sys.stderr)
+    lines = ["", "(a) redesigned pages (fallback tuned on semantic and cards; opengraph, portal, blog and newsroom "
+             "measure it: see bench/README.md for which were measured blind)", "",
+             "| redesign | pages | loaded | wrong fields | missing fields | wrong paragraphs | paragraphs exact "
+             "| pages exact | quarantine reasons |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    total = defaultdict(int)
+    for name, row in sorted(rows.items()):
+        for key, value in row.items():
+            total[key] += value
+        why = "; ".join(f"{n} x {r}" for r, n in reasons[name].most_common(3)) or "-"
+        lines.append(f"| {name} | {row['pages']} | {row['loaded'] / row['pages']:.2%} | {row['wrong']} "
+                     f"| {row['missing']} | {row['para_wrong']} | {row['para_hits'] / max(1, row['para_total']):.2%} "
+                     f"| {row['exact_pages']} | {why} |")
+    print("\n".join(lines))
+    return {name: dict(row) for name, row in rows.items()} | {
+        "recovery": total["loaded"] / max(1, total["pages"]), "wrong_fields": total["wrong"],
+        "missing_fields": total["missing"], "wrong_paragraphs": total["para_wrong"], "pages": total["pages"]}
+
+
+def _test_page_cases() -> list[Case]:
+    from statenotes.extractors.parse import parse_note
+
+    cases = []
+    for name, url in TEST_PAGE_URLS.items():
+        payload = (TEST_PAGES / name).read_bytes()
+        note = parse_note(payload, url, HTML_TYPE)
+        cases.append(Case(name, "tests/pages", 0, url, payload, None) if note else None)
+    return cases
+
+
+def evaluate_agreement(variant_limit: int | None, show: int) -> dict:
+    """(b) The fallback alone on every page of the known layouts, against the primary parser."""
+    cases = [c for c in build_cases(variant_limit) if c.layout != REST_LAYOUT] + _test_page_cases()
+    rows: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+    causes: Counter = Counter()
+    per_field: dict[str, list[int]] = {name: [0, 0] for name in AGREEMENT_FIELDS + REPORTED_FIELDS}
+    for case in cases:
+        row, result = rows[case.layout], compare_fallback(case)
+        row["pages"] += 1
+        if result["declined"]:
+            causes[f"{case.layout}: declined ({result['declined']})"] += 1
+            continue
+        row["read"] += 1
+        for name, ok in (result["fields"] | result["reported"]).items():
+            per_field[name][0] += ok
+            per_field[name][1] += 1
+        row["field_agree"] += sum(result["fields"].values())
+        row["field_total"] += len(result["fields"])
+        row["para_agree"] += result["para_agree"]
+        row["para_total"] += result["para_total"]
+        row["pages_agree"] += all(result["fields"].values()) and result["para_agree"] == result["para_total"]
+        for name, (want, got) in result["differences"].items():
+            causes[f"{case.layout}: {name} differs"] += 1
+            if causes[f"{case.layout}: {name} differs"] <= 1 and show:
+                print(f"FALLBACK DIFF {case.layout} {case.note} {name}: primary {want!r} / fallback {got!r}", file=sys.stderr)
+        if result["para_agree"] != result["para_total"]:
+            causes[f"{case.layout}: paragraphs differ"] += 1
+            if causes[f"{case.layout}: paragraphs differ"] <= 1 and show:
+                print(f"FALLBACK DIFF {case.layout} {case.note} paragraphs: {result['paragraph_diff']}", file=sys.stderr)
+    lines = ["", "(b) the generic fallback alone on the known layouts, against the primary parser", "",
+             "| layout | pages | read by the fallback | fields agree (read pages) | paragraphs agree (read pages) "
+             "| pages agreeing entirely |", "|---|---:|---:|---:|---:|---:|"]
+    total = defaultdict(int)
+    for name, row in rows.items():
+        for key, value in row.items():
+            total[key] += value
+        agree = (f"{row['field_agree'] / row['field_total']:.2%} | {row['para_agree'] / max(1, row['para_total']):.2%}"
+                 if row["read"] else "- | -")
+        lines.append(f"| {name} | {row['pages']} | {row['read'] / row['pages']:.2%} | {agree} | {row['pages_agree']} |")
+    lines.append(f"| all | {total['pages']} | {total['read'] / total['pages']:.2%} "
+                 f"| {total['field_agree'] / max(1, total['field_total']):.2%} "
+                 f"| {total['para_agree'] / max(1, total['para_total']):.2%} | {total['pages_agree']} |")
+    lines += ["", "per field, on the pages the fallback read: " + ", ".join(
+        f"{name} {hits / max(1, n):.1%}" + (" (reported only)" if name in REPORTED_FIELDS else "")
+        for name, (hits, n) in per_field.items()), "disagreements by cause:"]
+    lines += [f"- {cause}: {count}" for cause, count in causes.most_common()] or ["- none"]
+    print("\n".join(lines))
+    read = [row for row in rows.values() if row["read"]]
+    return {name: dict(row) for name, row in rows.items()} | {
+        "read_share": total["read"] / total["pages"],
+        "field_agreement": total["field_agree"] / max(1, total["field_total"]),
+        "paragraph_agreement": total["para_agree"] / max(1, total["para_total"]),
+        "causes": dict(causes), "layouts_read": len(read)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variants", type=int, default=None, help="only the first N variants (each plain and with additions)")
     parser.add_argument("--show", type=int, default=10, help="print up to N misses to stderr")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--fallback-only", action="store_true",
+                        help="only (a) redesigned pages and (b) the fallback's agreement (no trafilatura)")
     args = parser.parse_args(argv)
-    cases = build_cases(args.variants)
-    outcome = report(evaluate(cases, args.show), len({c.variant for c in cases}))
+    outcome: dict = {"targets_met": {}}
+    if not args.fallback_only:
+        cases = build_cases(args.variants)
+        outcome = report(evaluate(cases, args.show), len({c.variant for c in cases}))
+    outcome["redesigns"] = evaluate_redesigns(args.variants, args.show)
+    outcome["fallback_agreement"] = evaluate_agreement(args.variants, args.show)
+    checks = {"redesign_wrong_fields": outcome["redesigns"]["wrong_fields"] == FALLBACK_TARGETS["wrong_fields"]
+              and outcome["redesigns"]["wrong_paragraphs"] == FALLBACK_TARGETS["wrong_fields"],
+              "redesign_recovery": outcome["redesigns"]["recovery"] >= FALLBACK_TARGETS["recovery"],
+              "fallback_field_agreement": outcome["fallback_agreement"]["field_agreement"] >= FALLBACK_TARGETS["agreement"],
+              "fallback_paragraph_agreement":
+                  outcome["fallback_agreement"]["paragraph_agreement"] >= FALLBACK_TARGETS["agreement"]}
+    print("fallback targets: " + ", ".join(f"{k} {'PASS' if ok else 'FAIL'}" for k, ok in checks.items()))
+    outcome["targets_met"] |= checks
     if args.json:
         args.json.write_text(json.dumps(outcome, indent=2, default=str), encoding="utf-8")
     return 0 if all(outcome["targets_met"].values()) else 1

@@ -18,6 +18,7 @@ from bs4.dammit import EncodingDetector
 from statenotes.extractors import fields
 from statenotes.extractors.fields import PageIndex
 from statenotes.extractors.errors import ParseError
+from statenotes.extractors.generic import generic_note
 from statenotes.extractors.layouts import LAYOUT_STAGES
 from statenotes.extractors.records import MediaNote
 from statenotes.extractors.rest import REST_ITEM_TYPE, parse_rest_raw
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 
 # Recorded with every note version; bump when the same bytes would give different notes or
 # paragraphs (parse_note or transforms.paragraphs changed), so that a reprocess can tell.
-PARSER_VERSION = "1.2"  # 1.2: a latin-1 label on UTF-8 bytes is read as UTF-8
+PARSER_VERSION = "1.3"  # 1.3: the generic fallback reads pages no known layout recognises
 
 PARSER = "lxml"
 FALLBACK_ENCODING = "windows-1252"  # what browsers assume for undeclared non-UTF-8 pages
@@ -205,14 +206,24 @@ def parse_note(html: bytes, url: str, content_type: str | None = None) -> MediaN
         # A body cut short in transit would otherwise load as a shorter note.
         raise ParseError("truncated page (no </html>)", url)
     # Decoded here, not by BeautifulSoup: its encoding detection costs more than the parse.
-    text = _decode(article_region(html), choose_encoding(html, content_type))
+    encoding = choose_encoding(html, content_type)
+    text = _decode(article_region(html), encoding)
     page = PageIndex(BeautifulSoup(text, PARSER))
     _reject_non_release(page, url)
     for stage in LAYOUT_STAGES:
         note = stage(page, url)
         if note is not None:
             return note
-    raise ParseError("unknown layout: no release title", url)
+    # No known layout: the generic fallback reads the whole page (its head's JSON-LD and the
+    # chrome it must see to drop are outside the pre-slice).
+    return generic_note(BeautifulSoup(_decode(html, encoding), PARSER), url)
+
+
+def parse_generic(html: bytes, url: str, content_type: str | None = None) -> MediaNote:
+    """The generic fallback alone on a page, whatever its layout (for the extraction evaluation)."""
+    encoding = choose_encoding(html, content_type)
+    _reject_non_release(PageIndex(BeautifulSoup(_decode(article_region(html), encoding), PARSER)), url)
+    return generic_note(BeautifulSoup(_decode(html, encoding), PARSER), url)
 
 
 def parse_fetched(body: bytes, url: str, content_type: str | None = None) -> MediaNote:

@@ -115,3 +115,46 @@ CHARSET_PARAM = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 # Browsers (WHATWG Encoding) read these labels as windows-1252; Python's latin-1 would turn
 # 0x91-0x97 (curly quotes, dashes) into control characters.
 WINDOWS_1252_ALIASES = frozenset({"iso-8859-1", "iso8859-1", "latin-1", "latin1", "us-ascii", "ascii"})
+
+# --- 3. Generic fallback (extractors.generic): semantic signals only, no class names -------------
+LAYOUT_GENERIC = "generic"  # recorded as "generic:<metadata source>+<body root>", e.g. "generic:jsonld+article"
+# schema.org types that describe one article (NewsArticle, ReportageNewsArticle, BlogPosting, ...).
+ARTICLE_TYPE = re.compile(r"(?:Article|BlogPosting|Report)$")
+ARTICLE_ITEMTYPE = re.compile(r"schema\.org/\w*(?:Article|BlogPosting|Report)$")  # microdata itemtype
+JSON_LD_TYPE = "application/ld+json"
+OG_TYPE, OG_SITE_NAME, OG_URL = "og:type", "og:site_name", "og:url"
+PUBLISHED_META = ("article:published_time", "og:published_time", "datepublished")
+SECTION_META = ("article:section",)
+TAG_META = "article:tag"
+AUTHOR_META = "author"
+# Elements that are never the article: chrome, widgets, forms, hidden things.
+GENERIC_DROP_TAGS = frozenset({
+    "nav", "aside", "footer", "form", "button", "script", "style", "noscript", "template", "iframe",
+    "svg", "dialog", "select", "input", "textarea", "label", "menu",
+})
+GENERIC_DROP_ROLES = frozenset({"navigation", "complementary", "contentinfo", "banner", "search", "dialog",
+                                "alertdialog", "menu", "menubar", "toolbar"})
+# A container this short that is mostly link text is a share bar, a tag list, a card, breadcrumbs.
+LINK_DENSE_SHARE = 0.6
+LINK_DENSE_MAX_CHARS = 400
+# A prose paragraph: long enough to be a sentence.
+PROSE_MIN_CHARS = 40
+PROSE_MIN_WORDS = 6
+SECOND_ARTICLE_SHARE = 0.5  # a second <article> with this much of the first's prose: ambiguous page
+LABEL_MAX_CHARS = 80  # a metadata line (type, office, date) near the title
+TYPE_MAX_WORDS = 5
+# Issuing offices of the Department name themselves so ("Office of the Spokesperson", "Bureau of ...").
+OFFICE_NAME = re.compile(
+    r"^(?:(?:the\s+)?(?:office|bureau|embassy|mission|consulate|secretariat)\b"
+    r"|(?:(?:deputy|under|assistant)\s+)?secretary\b|(?:u\.s\.\s+)?(?:special\s+(?:envoy|representative)|ambassador)\b)",
+    re.IGNORECASE)
+BYLINE_PREFIX = re.compile(r"^by\s+", re.IGNORECASE)
+# "Published March 21, 2019": the publication date with its label ("Updated ..." is another date).
+PUBLISHED_PREFIX = re.compile(r"^(?:published|posted|released|issued)(?:\s+on)?:?\s+", re.IGNORECASE)
+# Text that is page furniture, never release prose; a body holding any of it is not loaded.
+BOILERPLATE = re.compile(
+    r"^(?:share(?:\s+(?:this|on\b.*))?|tweet|print(?:\s+this)?|email(?:\s+this)?|skip to (?:main )?content"
+    r"|related (?:articles|content|posts|stories)|read more|tags?:?|back to top|return to top|subscribe\b.*"
+    r"|sign up\b.*|breadcrumbs?|you are (?:here|in):?.*)$"
+    r"|\b(?:we use cookies|this (?:site|website) uses cookies|accept (?:all )?cookies|cookie (?:policy|settings))\b",
+    re.IGNORECASE)

@@ -290,11 +290,18 @@ def extract(
 def mirror(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).")] = 8000,
     crawl_delay: Annotated[float, typer.Option(help="Crawl-delay announced in robots.txt.")] = 0.0,
+    redesign: Annotated[str | None, typer.Option(
+        help="Serve the release pages in a redesigned markup: semantic, cards, opengraph, portal, blog or newsroom.")] = None,
 ) -> None:
     """Serve the bundled offline copy of state.gov's media notes, until Ctrl-C."""
     from statenotes.mirror.server import MirrorServer
 
-    with MirrorServer(port=port, crawl_delay=crawl_delay) as site:
+    try:
+        site = MirrorServer(port=port, crawl_delay=crawl_delay, redesign=redesign)
+    except ValueError as exc:
+        print(f"statenotes mirror: {exc}", file=sys.stderr)
+        raise typer.Exit(2)
+    with site:
         out.print(f"Serving the offline mirror at [bold]{site.base_url}/press-releases/[/] (Ctrl-C stops)")
         out.print(f"Crawl it: STATENOTES_BASE_URL={site.base_url} statenotes backfill --start 2000-01-01 "
                   f"--end {datetime.now(UTC).date()} --crawl-delay 0")

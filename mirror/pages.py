@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from statenotes.mirror import drupal, feeds, site, wpjson
 from statenotes.mirror.bad_pages import NOTE_KINDS, SOFT_404, render_bad_page
 from statenotes.mirror.hosts import DRUPAL_HOSTS, WWW_HOST, host_of, host_prefix, slug_of
+from statenotes.mirror.redesign import render_redesigned_page
 from statenotes.mirror.notes import modified_at, page_url, published_at, stable_hash
 from statenotes.mirror.sources import Entry, NoteSource
 
@@ -111,8 +112,10 @@ class Pages:
     `bad_pages` ({path: kind}) replace or add pages that are not releases (`mirror.bad_pages`)."""
 
     def __init__(self, source: NoteSource, base_url: str, crawl_delay: float,
-                 bad_pages: dict[str, str] | None = None, cache_pages: int = DEFAULT_CACHE_PAGES):
+                 bad_pages: dict[str, str] | None = None, cache_pages: int = DEFAULT_CACHE_PAGES,
+                 redesign: str | None = None):
         self.source, self.base_url = source, base_url.rstrip("/")
+        self.redesign = redesign
         self.bad_pages = dict(bad_pages or {})
         self.cache_pages = cache_pages
         by_host: dict[str, list[Entry]] = {WWW_HOST: []}
@@ -213,7 +216,8 @@ class Pages:
             text = site.render_note_page(note, self.base_url)
         else:
             related = [self.source[e.path] for e in host.related_pool(entry)]
-            text = site.render_note_page(note, self.base_url, related=related)
+            text = site.render_note_page(note, self.base_url, related=related) if self.redesign is None \
+                else render_redesigned_page(note, self.base_url, self.redesign, related=related)
         return make_page(text, _html_type(entry.path), modified_at(note))
 
     def _listing(self, host: _Host, number: int, path: str) -> Page:

@@ -28,6 +28,7 @@ from statenotes.mirror.bad_pages import check_bad_pages
 from statenotes.mirror.fault_handler import FaultResponses
 from statenotes.mirror.faults import FaultPlan
 from statenotes.mirror.notes import modified_at, page_path
+from statenotes.mirror.redesign import check_redesign
 from statenotes.mirror.pages import DEFAULT_CACHE_PAGES, HTML_WITH_CHARSET, Page, Pages
 from statenotes.mirror.sources import MemoryNotes, NoteSource
 
@@ -181,12 +182,14 @@ class MirrorServer:
     when first asked for and the latest `cache_pages` kept. `bad_pages` ({path: kind}, kinds in
     `mirror.bad_pages.BAD_PAGE_KINDS`) answer 200 with a page that is not a release.
     `log_requests=False` keeps no request log (a long benchmark's requests would fill memory).
+    `redesign` (one of `mirror.redesign.REDESIGNS`) serves every WordPress release page in that
+    redesigned markup, as a site that changed under the parser would.
     """
 
     def __init__(self, notes: list[dict] | NoteSource | None = None, host: str = DEFAULT_HOST, port: int = 0,
                  crawl_delay: float = 0.0, faults: FaultPlan | None = None,
                  bad_pages: dict[str, str] | None = None, cache_pages: int = DEFAULT_CACHE_PAGES,
-                 log_requests: bool = True):
+                 log_requests: bool = True, redesign: str | None = None):
         if isinstance(notes, NoteSource):
             self._notes = notes
         else:
@@ -195,6 +198,7 @@ class MirrorServer:
         self.faults = faults if faults is not None else FaultPlan.none()
         self.bad_pages = check_bad_pages(bad_pages or {}, self._notes)
         self.cache_pages, self.log_requests = cache_pages, log_requests
+        self.redesign = check_redesign(redesign)
         self._lock = threading.Lock()
         self._stopping = threading.Event()  # ends the wait of slow answers when the server stops
         self._log: list[tuple[float, str, str, int]] = []
@@ -278,7 +282,8 @@ class MirrorServer:
             self._rebuild_locked()
 
     def _rebuild_locked(self) -> None:
-        self._pages = Pages(self._notes, self.base_url, self.crawl_delay, self.bad_pages, self.cache_pages)
+        self._pages = Pages(self._notes, self.base_url, self.crawl_delay, self.bad_pages, self.cache_pages,
+                            redesign=self.redesign)
 
     def _lookup(self, raw_path: str) -> tuple[Page, str | None]:
         """The page for a request path, or a redirect location (see `Pages.lookup`)."""

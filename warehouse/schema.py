@@ -90,7 +90,9 @@ NOTES = TableSpec(
         Column("url", TEXT, "URL the version was fetched from."),
         Column("canonical_url", TEXT, "The page's own canonical URL (link rel=canonical), if any."),
         Column("site", TEXT, "Which state.gov site served it: www, 2017-2021, 2021-2025, 2009-2017, ..."),
-        Column("layout", TEXT, "Page layout the parser recognised (the parser cascade stage that won)."),
+        Column("layout", TEXT, "Which parser read the page: a known layout ('wordpress', 'drupal', 'wp-json') or the "
+               "generic fallback as 'generic:<metadata>+<body root>' (e.g. 'generic:jsonld+article'): "
+               "a redesigned page the known layouts did not recognise."),
         Column("title", TEXT, "Title of the release as printed."),
         Column("release_type", TEXT, "Release type as printed, e.g. 'Media Note'."),
         Column("office", TEXT, "Issuing office, e.g. 'Office of the Spokesperson'."),
