@@ -117,12 +117,14 @@ def plan(mode: str, base_url: str, end: date, today: date) -> list[str]:
 
 
 def discover(fetch: Callable[[str], FetchedPage], base_url: str, start: date, end: date, mode: str = AUTO, *,
-             release_types: frozenset[str] | None = None, today: date | None = None) -> Discovery:
+             release_types: frozenset[str] | None = None, today: date | None = None,
+             admit: Callable[[str], bool] = lambda url: True) -> Discovery:
     """The releases of the window `start`..`end` (inclusive), found the cheapest way that works.
 
     `fetch(url)` is the I/O edge (e.g. `Fetcher.fetch_page`). A mode that fails (FetchError or
     ParseError: blocked, broken, absent) hands over to the next in `plan`; DiscoveryError when
-    all fail. The requests of failed modes count in `Discovery.requests`.
+    all fail. The requests of failed modes count in `Discovery.requests`. A ref whose URL `admit`
+    refuses (the URL policy: another origin, credentials in the URL) is dropped.
     """
     base_url = base_url.rstrip("/")
     today = today or datetime.now(UTC).date()
@@ -141,7 +143,7 @@ def discover(fetch: Callable[[str], FetchedPage], base_url: str, start: date, en
         log.warning("discovery by %s is impossible at %s (%s)", mode, base_url, failures[-1][1])
     for candidate in order:
         try:
-            refs = RUNNERS[candidate](window)
+            refs = [ref for ref in RUNNERS[candidate](window) if admit(ref.url)]
         except (FetchError, ParseError) as exc:
             failures.append((candidate, exc.reason))
             log.warning("discovery by %s failed (%s); trying the next way", candidate, exc.reason)

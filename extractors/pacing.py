@@ -1,5 +1,6 @@
 """How fast the crawler may go: a per-site spacing of request starts (robots.txt Crawl-delay) and a
-global token bucket on top. Both are shared across threads and only ever sleep the caller."""
+global token bucket on top. Both are shared across threads and only ever sleep the caller; a wait
+given a `stop` event ends as soon as it is set (a run being stopped)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ class TokenBucket:
         self._updated = time.monotonic()
         self._lock = threading.Lock()
 
-    def take(self) -> None:
+    def take(self, stop: threading.Event | None = None) -> None:
         if self.rate_per_s <= 0:
             return
         with self._lock:
@@ -27,7 +28,7 @@ class TokenBucket:
             self._tokens -= 1
             wait = -self._tokens / self.rate_per_s if self._tokens < 0 else 0.0
         if wait:
-            time.sleep(wait)
+            _sleep(wait, stop)
 
 
 class Politeness:
@@ -38,10 +39,17 @@ class Politeness:
         self._lock = threading.Lock()
         self._next_at = 0.0
 
-    def wait(self) -> None:
+    def wait(self, stop: threading.Event | None = None) -> None:
         with self._lock:
             now = time.monotonic()
             start = max(now, self._next_at)
             self._next_at = start + self.delay_s
         if start > now:
-            time.sleep(start - now)
+            _sleep(start - now, stop)
+
+
+def _sleep(seconds: float, stop: threading.Event | None) -> None:
+    if stop is None:
+        time.sleep(seconds)
+    else:
+        stop.wait(seconds)

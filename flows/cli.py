@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -56,18 +57,29 @@ class _RichProgress:
 
 
 def _run_with_progress(run, settings):
-    """`run()` (a flow) with `settings` (flags applied) and a progress bar on stderr."""
+    """`run()` (a flow) with `settings` (flags applied) and a progress bar on stderr. SIGTERM or
+    Ctrl-C stop it cleanly: one line says whether anything was committed, and the exit is non-zero."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from statenotes.flows import progress
+    from statenotes.flows import interrupts, progress
     from statenotes.flows.settings import running_with
 
     # markup=False: a description is shown as it is, whatever it holds
     columns = [TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn()]
-    with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
-        with progress.reporting_to(_RichProgress(bar)), running_with(settings):
-            return run()
+    try:
+        with interrupts.stop_on_sigterm():
+            with Progress(*columns, console=err, transient=True, disable=not err.is_terminal) as bar:
+                with progress.reporting_to(_RichProgress(bar)), running_with(settings):
+                    return run()
+    except (interrupts.RunInterrupted, KeyboardInterrupt) as exc:
+        name = exc.signal_name if isinstance(exc, interrupts.RunInterrupted) else "SIGINT"
+        if interrupts.committed():
+            said = "after the run had committed: the warehouse holds it (its report or artifacts may be missing)"
+        else:
+            said = "before the run committed: nothing was committed, the warehouse is as it was; run it again"
+        err.print(f"stopped by {name} {said}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(128 + signal.Signals[name].value) from None
 
 
 def _print_summary(summary) -> None:
@@ -82,6 +94,7 @@ def _print_summary(summary) -> None:
     for label, value in [("site", redact(summary.base_url)), ("notes discovered", summary.discovered),
                          ("new", summary.new), ("updated", summary.updated), ("unchanged", summary.unchanged),
                          ("quarantined", len(summary.quarantined)), ("HTTP requests", summary.requests),
+                         ("URLs refused", summary.refused_urls),
                          ("seconds", f"{summary.seconds:.1f}"), ("warehouse", summary.db_path),
                          ("report", summary.report_path or "-")]:
         table.add_row(plain(label), plain(value))

@@ -120,7 +120,13 @@ def fetch_pages(urls: list[str], fetcher: Fetcher, archive: RawArchive, concurre
                        content_type=page.content_type, body=body)
 
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="fetch") as pool:
-        results = list(pool.map(fetch_one, urls))
+        try:
+            results = list(pool.map(fetch_one, urls))
+        except BaseException:
+            # The run is stopping (SIGTERM, Ctrl-C): end the requests in flight, or leaving this
+            # block would wait for them.
+            fetcher.cancel("the run is stopping")
+            raise
     batch = FetchedBatch()
     for result in results:
         (batch.pages if isinstance(result, RawPage) else batch.quarantined).append(result)

@@ -23,7 +23,7 @@ from statenotes.extractors.archive import RawArchive
 from statenotes.extractors.credentials import redact
 from statenotes.extractors.http import Fetcher
 from statenotes.extractors.records import NoteRef
-from statenotes.flows import progress
+from statenotes.flows import interrupts, progress
 from statenotes.flows.known import StoredMetadata, latest_validators, quarantined_urls
 from statenotes.flows.loading import SpooledLoad
 from statenotes.flows.parameters import BackfillRequest, DiscoveryMode
@@ -106,10 +106,11 @@ def _crawl(flow_name: str, start: date, end: date, settings: Settings, parameter
         return _crawl_window(flow_name, start, end, settings, parameters, discovery, retry_quarantined)
 
 
-def _with_quarantined(refs: list[NoteRef], lake: Lake) -> list[NoteRef]:
-    """The window's refs plus every quarantined URL outside it (fetched as a page)."""
+def _with_quarantined(refs: list[NoteRef], lake: Lake, admit) -> list[NoteRef]:
+    """The window's refs plus every quarantined URL outside it (fetched as a page) that the URL
+    policy admits (an earlier run, or other settings, may have quarantined another origin's URL)."""
     listed = {ref.url for ref in refs}
-    return refs + [NoteRef(url=url) for url in quarantined_urls(lake) if url not in listed]
+    return refs + [NoteRef(url=url) for url in quarantined_urls(lake) if url not in listed and admit(url)]
 
 
 def _spool_fetches(spool: CandidateSpool, fetcher: Fetcher, summary: RunSummary) -> None:
@@ -135,7 +136,7 @@ def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, pa
         with stages.timing("discover"):
             refs = retrying(discover_notes, settings)(fetcher, settings, start, end, discovery)
         if retry_quarantined:
-            refs = _with_quarantined(refs, lake)
+            refs = _with_quarantined(refs, lake, fetcher.admit)
         summary.discovered = len(refs)
         progress.current().add_total(len(refs))
         given = [ref for ref in refs if ref.item is not None]  # the REST API sent their bodies
@@ -158,11 +159,13 @@ def _crawl_window(flow_name: str, start: date, end: date, settings: Settings, pa
             load.parse(fetched.pages)  # parsed on the runner while the next batch downloads
         load.finish()
         _spool_fetches(spool, fetcher, summary)
+        summary.refused_urls = fetcher.refused
         summary.quarantined = [(q.url, q.stage, q.reason) for q in load.quarantined]
         parameters = {**parameters, "start": start.isoformat(), "end": end.isoformat(),
                       "base_url": redact(settings.base_url)}
         summary = commit_and_publish(quote(summary), quote(spool), quote(load.quarantined), settings,
                                      started_at, parameters, clock, quote(stages))
+        interrupts.mark_committed()
     return _finish(summary, load, settings, stages)
 
 

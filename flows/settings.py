@@ -34,22 +34,32 @@ CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?#-]+$")
 SETTINGS_ENV = "STATENOTES_SETTINGS"  # path to an alternative settings.toml
 LIST_SETTINGS = frozenset({"release_types", "allowed_hosts"})  # comma-separated in the environment
 RENAMED = {"lake_replica_uri": "delta_uri"}  # old name -> new; the old one still works, with a warning
+# Bounds of the time settings: finite, and short of what would make a run look hung.
+HOUR_S, DAY_S = 3600.0, 86400.0
+
+
+def _seconds(least: float, most: float, strict: bool = False, **kwargs: Any) -> Any:
+    """A duration setting: a finite number of seconds within [least, most] (least excluded if strict)."""
+    bound = {"gt": least} if strict else {"ge": least}
+    return Field(le=most, allow_inf_nan=False, **bound, **kwargs)
 
 
 class Settings(BaseModel):
     base_url: str = Field(description="The site to crawl, e.g. https://www.state.gov or the mirror.")
     data_dir: Path = Field(description="Raw archive, Parquet lake and DuckDB file live here.")
     user_agent: str
-    crawl_delay_s: float = Field(ge=0)
-    connect_timeout_s: float = Field(gt=0)
-    read_timeout_s: float = Field(gt=0)
-    max_retries: int = Field(ge=0)
-    backoff_factor_s: float = Field(ge=0)
-    max_retry_after_s: float = Field(ge=0)
+    crawl_delay_s: float = _seconds(0, HOUR_S)
+    connect_timeout_s: float = _seconds(0, HOUR_S, strict=True)
+    read_timeout_s: float = _seconds(0, HOUR_S, strict=True)
+    response_deadline_s: float = _seconds(0, HOUR_S, strict=True, default=60.0,
+                                          description="Most seconds one response (headers and body) may take.")
+    max_retries: int = Field(ge=0, le=100)
+    backoff_factor_s: float = _seconds(0, HOUR_S)
+    max_retry_after_s: float = _seconds(0, DAY_S)
     max_page_bytes: int = Field(gt=0)
     allowed_hosts: list[str] = Field(default_factory=list)
     max_redirects: int = Field(default=5, ge=0)
-    requests_per_minute: float = Field(default=0.0, ge=0)
+    requests_per_minute: float = Field(default=0.0, ge=0, le=1_000_000, allow_inf_nan=False)
     release_types: list[str]
     lookback_days: int = Field(ge=1)
     overlap_days: int = Field(ge=0)
@@ -58,7 +68,7 @@ class Settings(BaseModel):
     nightly_timezone: str = Field("UTC", description="Time zone of nightly_cron.")
     http_concurrency: int = Field(2, ge=1, description="Requests in flight at once, per run.")
     task_retries: int = Field(2, ge=0, description="Retries of the network-facing tasks.")
-    task_retry_delay_s: float = Field(10.0, ge=0)
+    task_retry_delay_s: float = _seconds(0, DAY_S, default=10.0)
     task_runner: Literal["thread", "dask"] = Field("thread", description="Where parsing runs.")
     dask_address: str = Field("", description="A running Dask scheduler; empty: a LocalCluster.")
     delta_uri: str = Field("", description="Where the lake is published as Delta tables after each run "
@@ -141,6 +151,8 @@ class Settings(BaseModel):
             crawl_delay_s=self.crawl_delay_s,
             connect_timeout_s=self.connect_timeout_s,
             read_timeout_s=self.read_timeout_s,
+            response_deadline_s=self.response_deadline_s,
+            base_url=self.base_url,
             max_retries=self.max_retries,
             backoff_factor_s=self.backoff_factor_s,
             max_retry_after_s=self.max_retry_after_s,

@@ -31,6 +31,7 @@ class RunSummary:
     quarantined: list[tuple[str, str, str]] = field(default_factory=list)  # url, stage, reason
     requests: int = 0
     bytes: int = 0
+    refused_urls: int = 0  # URLs (links, redirects) the URL policy refused: never requested
     seconds: float = 0.0
     stage_seconds: dict[str, float] = field(default_factory=dict)  # see flows/stages.py
     top_actors: list[tuple[str, str, int]] = field(default_factory=list)  # actor_id, name, notes
@@ -40,7 +41,8 @@ class RunSummary:
     def counts(self) -> dict[str, int | float | dict[str, float]]:
         return {"discovered": self.discovered, "new": self.new, "updated": self.updated,
                 "unchanged": self.unchanged, "quarantined": len(self.quarantined),
-                "requests": self.requests, "bytes": self.bytes, "seconds": self.seconds,
+                "requests": self.requests, "bytes": self.bytes, "refused_urls": self.refused_urls,
+                "seconds": self.seconds,
                 "stage_seconds": dict(self.stage_seconds)}
 
     @property
@@ -72,7 +74,7 @@ def counts_table(summary: RunSummary) -> list[dict[str, object]]:
     rows = [("notes new", summary.new), ("notes updated", summary.updated),
             ("notes unchanged", summary.unchanged), ("pages quarantined", len(summary.quarantined)),
             ("notes discovered", summary.discovered), ("HTTP requests", summary.requests),
-            ("bytes downloaded", summary.bytes), ("duration (s)", round(summary.seconds, 1))]
+            ("bytes downloaded", summary.bytes), ("URLs refused", summary.refused_urls), ("duration (s)", round(summary.seconds, 1))]
     # stages overlap (parsing runs while the next batch downloads): they need not add up to the duration
     rows += [(f"seconds in {stage}", round(seconds, 1)) for stage, seconds in summary.stage_seconds.items()]
     return [{"what": label, "count": value} for label, value in rows]

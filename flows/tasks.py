@@ -48,7 +48,7 @@ def discover_notes(fetcher: Fetcher, settings: Settings, start: date, end: date,
     parts = urlsplit(settings.base_url)
     delay = fetcher.crawl_delay_for(f"{parts.scheme}://{parts.netloc}")
     found = discover(fetcher.fetch_page, settings.base_url, start, end, mode,
-                     release_types=frozenset(settings.release_types) or None)
+                     release_types=frozenset(settings.release_types) or None, admit=fetcher.admit)
     for failed, reason in found.failures:
         logger.warning("discovery by %s failed (%s); %s was used instead", failed, reason, found.mode)
     refs = found.refs

@@ -31,6 +31,9 @@ HUGE_CHUNK = 64 * 1024
 HUGE_FILL = b"<!-- " + b"padding " * 8191 + b"-->\n"  # 64 kB of comment per chunk
 BLANK_FILL = b" " * len(HUGE_FILL)  # JSON and XML allow trailing white space
 BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
+RESULTS_END = re.compile(rb"(<ul[^>]*class=\"collection-results\"[^>]*>.*?)(</ul>)", re.DOTALL)
+ROBOTS_PAD = b"# " + b"padding " * 127 + b"\n"  # a kilobyte of comment
+ROBOTS_RULES_AT = 100 * 1024  # the rules sit after this much padding, well inside 500 KiB
 
 
 @lru_cache(maxsize=4)
@@ -70,6 +73,31 @@ def huge_length(page: Page, size: int) -> int:
 
 def _is_html(page: Page) -> bool:
     return page.content_type.startswith("text/html")
+
+
+def huge_robots(size: int, disallow: str) -> bytes:
+    """A robots.txt of at least `size` bytes: comment padding, a group disallowing `disallow`
+    (inside the first 500 KiB, which RFC 9309 requires a crawler to parse), more padding."""
+    head = ROBOTS_PAD * (ROBOTS_RULES_AT // len(ROBOTS_PAD))
+    rules = f"User-agent: *\nDisallow: {disallow}\n".encode()
+    tail = ROBOTS_PAD * max(0, -(-(size - len(head) - len(rules)) // len(ROBOTS_PAD)))
+    return head + rules + tail
+
+
+def with_listing_links(body: bytes, urls: tuple[str, ...], listed: str) -> bytes:
+    """A listing page with one more item per url (a Media Note listed on `listed`, e.g. "May 1, 2024")."""
+    items = b"".join(
+        b'<li class="collection-result">\n<p class="collection-result__date">Media Note</p>\n'
+        b'<a class="collection-result__link" href="%s">Injected link %d</a>\n'
+        b'<div class="collection-result-meta">\n<span class="" dir="ltr">%s</span>\n</div>\n</li>\n'
+        % (url.encode(), n, listed.encode()) for n, url in enumerate(urls))
+    return RESULTS_END.sub(lambda m: m.group(1) + items + m.group(2), body, count=1)
+
+
+def self_linking(body: bytes, url: str) -> bytes:
+    """A listing page whose only "next" link leads to `url` (the page itself)."""
+    body = re.sub(rb'<link rel="next"[^>]*>\s*', b"", body)
+    return body.replace(b"</head>", b'<link rel="next" href="%s">\n</head>' % url.encode(), 1)
 
 
 def relabelled(page: Page, wrong: bool) -> Page:

@@ -7,7 +7,14 @@ A `FaultPlan` decides, per request, whether to answer normally or with one fault
   sane cap), a redirect loop, a redirect to another host (never to be contacted), a huge page,
   and a block (403, or the "Technical Difficulties" bot-wall page with status 200);
 - labels: a wrong charset (the header says iso-8859-1, the UTF-8 body says utf-8 in its meta) or
-  none at all (no charset in the header nor in the page).
+  none at all (no charset in the header nor in the page);
+- stalls, which only a total deadline per response ends: a trickle (the headers at once, then the
+  body a byte every `trickle_interval_s`) and slow headers (the status line and headers that way).
+
+And, outside the dice, shapes of a hostile site: `listing_links` adds links (to other origins, with
+credentials) to the first listing page; `listing_loop` answers every listing page past the last
+with the last page again, linking to itself; `robots` makes robots.txt answer 503, a body of
+`robots_bytes` (over the page cap, its rules inside the first 500 KiB) or a gzip bomb.
 
 Decisions depend only on the seed, the path and how many times that path was asked for, so a run
 is reproducible however requests interleave; and a path faults at most `max_faults_per_path`
@@ -36,14 +43,25 @@ HUGE = "huge"
 WRONG_CHARSET = "wrong_charset"
 NO_CHARSET = "no_charset"
 FORBIDDEN = "forbidden"
+TRICKLE = "trickle"
+SLOW_HEADERS = "slow_headers"
 # Kinds given a rate in `FaultPlan.rates` (the first five have fields of their own).
-MORE_FAULT_KINDS = (SLOW, GZIP_BOMB, REDIRECT_LOOP, OFFHOST_REDIRECT, HUGE, WRONG_CHARSET, NO_CHARSET, FORBIDDEN)
+MORE_FAULT_KINDS = (SLOW, GZIP_BOMB, REDIRECT_LOOP, OFFHOST_REDIRECT, HUGE, WRONG_CHARSET, NO_CHARSET, FORBIDDEN,
+                    TRICKLE, SLOW_HEADERS)
 ALL_FAULT_KINDS = FAULT_KINDS + (BOT_WALL,) + MORE_FAULT_KINDS
 # What a client should do about each: retry within the fetch, refuse (fail the fetch; a later
 # run tries again), or read the page correctly whatever its label says.
 RETRIED_KINDS = frozenset({RATE_LIMITED, UNAVAILABLE, RESET, TRUNCATED, SLOW})
 REFUSED_KINDS = frozenset({BOT_WALL, GZIP_BOMB, REDIRECT_LOOP, OFFHOST_REDIRECT, HUGE, FORBIDDEN})
 LABEL_KINDS = frozenset({WRONG_CHARSET, NO_CHARSET})
+STALL_KINDS = frozenset({TRICKLE, SLOW_HEADERS})  # only a deadline per response ends them
+# What robots.txt can be made to answer (`FaultPlan.robots`).
+ROBOTS_UNAVAILABLE = "503"
+ROBOTS_HUGE = "huge"
+ROBOTS_BOMB = "gzip_bomb"
+ROBOTS_FAULTS = (ROBOTS_UNAVAILABLE, ROBOTS_HUGE, ROBOTS_BOMB)
+DEFAULT_ROBOTS_BYTES = 6_000_000  # over the default 5 MB page cap
+DEFAULT_TRICKLE_S = 1.0
 # Release pages, listing pages, the REST API (and unknown paths), not robots.txt nor the sitemaps.
 DEFAULT_FAULT_PATHS = r"^/(?!robots\.txt$)(?![^/]*sitemap[^/]*\.xml$)"
 # A truncated body stops somewhere in this fraction of its length.
@@ -84,6 +102,12 @@ class FaultPlan:
     huge_bytes: int = DEFAULT_HUGE_BYTES
     huge_chunked: bool = True
     offhost_url: str = DEFAULT_OFFHOST_URL
+    trickle_interval_s: float = DEFAULT_TRICKLE_S
+    listing_links: tuple[str, ...] = ()
+    listing_loop: bool = False
+    robots: str | None = None
+    robots_bytes: int = DEFAULT_ROBOTS_BYTES
+    robots_disallow: str = "/private/"
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _seen: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
     _faulted: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -100,8 +124,12 @@ class FaultPlan:
             raise ValueError(f"unknown fault kind {self.first_kind!r}; expected one of {ALL_FAULT_KINDS}")
         if self.max_faults_per_path < 0 or self.retry_after < 0 or self.slow_s < 0:
             raise ValueError("max_faults_per_path, retry_after and slow_s must be >= 0")
-        if self.bomb_bytes < 1 or self.huge_bytes < 1:
-            raise ValueError("bomb_bytes and huge_bytes must be positive")
+        if self.bomb_bytes < 1 or self.huge_bytes < 1 or self.robots_bytes < 1:
+            raise ValueError("bomb_bytes, huge_bytes and robots_bytes must be positive")
+        if not 0 < self.trickle_interval_s < float("inf"):
+            raise ValueError("trickle_interval_s must be a positive number of seconds")
+        if self.robots is not None and self.robots not in ROBOTS_FAULTS:
+            raise ValueError(f"unknown robots fault {self.robots!r}; expected one of {ROBOTS_FAULTS}")
         self._paths_re = re.compile(self.paths)
 
     @classmethod

@@ -202,6 +202,18 @@ class Pages:
             return lambda: self._sitemap(host, number)
         return None
 
+    def past_the_last_listing_page(self, path: str) -> tuple[Page, str] | None:
+        """For a listing page number past the last one: the last page and its path; else None."""
+        host = self._host_of_path(path)
+        match = LISTING_PAGE.match(path[len(host.prefix):]) if host is not None else None
+        if match is None or host.host in DRUPAL_HOSTS:
+            return None
+        last = site.listing_page_count(len(host.entries))
+        if int(match.group(1)) <= last:
+            return None
+        last_path = host.prefix + (site.LISTING_PATH if last == 1 else f"{site.LISTING_PATH}page/{last}/")
+        return self.page(last_path), last_path
+
     def _host_of_path(self, path: str) -> _Host | None:
         segment = path.split("/", 2)[1] if path.count("/") >= 2 else ""
         host = self.hosts.get(segment)

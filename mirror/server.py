@@ -63,12 +63,17 @@ class _Handler(FaultResponses, BaseHTTPRequestHandler):
             return
         path = urlsplit(self.path).path
         plan = mirror.faults
+        if path == "/robots.txt" and plan.robots:
+            self._send_robots_fault(plan, send_body)
+            return
         fault = plan.decide(path)
         if fault is not None and self._refuse(fault, plan, send_body):
             return
         if fault == fault_kinds.SLOW:
             mirror._stopping.wait(plan.slow_s)  # the answer starts after the client's read timeout
         page, location = mirror._lookup(self.path)
+        if page.status == 404 and plan.listing_loop:
+            page = self._listing_loop_page(page, path)
         if location:
             self._send(Page(b"", HTML_WITH_CHARSET, 301), send_body, {"Location": location})
             return
@@ -82,6 +87,11 @@ class _Handler(FaultResponses, BaseHTTPRequestHandler):
             page = answers.relabelled(page, wrong=fault == fault_kinds.WRONG_CHARSET)
         if fault == fault_kinds.HUGE:
             self._send_huge(page, plan, send_body)
+            return
+        if plan.listing_links and path == site.LISTING_PATH:
+            page = self._with_listing_links(page, plan)
+        if fault in fault_kinds.STALL_KINDS:
+            self._send_stalled(page, fault, plan, send_body)
             return
         cut = plan.truncate_at(path, len(page.body)) if fault == fault_kinds.TRUNCATED else None
         self._send(page, send_body, cut=cut)

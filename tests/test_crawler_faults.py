@@ -288,7 +288,7 @@ def test_is_bot_wall_tells_walls_from_releases_and_other_answers(clean):
 # -- the plan ---------------------------------------------------------------------------------------
 
 def test_every_kind_is_known_validated_and_seeded():
-    assert set(kinds.ALL_FAULT_KINDS) == kinds.RETRIED_KINDS | kinds.REFUSED_KINDS | kinds.LABEL_KINDS
+    assert set(kinds.ALL_FAULT_KINDS) == kinds.RETRIED_KINDS | kinds.REFUSED_KINDS | kinds.LABEL_KINDS | kinds.STALL_KINDS
     with pytest.raises(ValueError, match="unknown fault kinds"):
         FaultPlan(rates={"teapot": 0.1})
     with pytest.raises(ValueError, match="sum to at most 1"):

@@ -12,17 +12,17 @@ BASE = "http://127.0.0.1:9"
 
 
 def test_a_listing_that_never_ends_stops_at_the_guard_with_a_warning(monkeypatch, caplog):
-    page = render_listing_page(load_sample_notes(), 1, BASE).encode("utf-8")
+    page = render_listing_page(load_sample_notes(), 1, BASE)
     asked: list[str] = []
 
-    def fetch(url: str) -> bytes:  # every page lists the same notes: a site that pages forever
+    def fetch(url: str) -> bytes:  # every page lists ten notes never seen before: a site that pages forever
         asked.append(url)
-        return page
+        return page.replace(f'href="{BASE}/', f'href="{BASE}/p{len(asked)}-').encode("utf-8")
 
     monkeypatch.setattr(discover, "MAX_LISTING_PAGES", 3)
     with caplog.at_level(logging.WARNING, logger=discover.__name__):
         refs = list(discover.discover_from_listing(fetch, BASE, date(2000, 1, 1), date(2030, 1, 1)))
-    assert len(asked) == 3 and len(refs) == 10
+    assert len(asked) == 3 and len(refs) == 30
     assert "still going after 3 pages" in caplog.text
 
 
