@@ -29,7 +29,7 @@ sys.path.insert(0, str(BENCH_DIR))
 
 COMPARE_PAGES = 200  # pages parsed side by side by statenotes, trafilatura and lxml
 QUERY_RUNS = 7
-SKIPPABLE = ("compare", "publish", "queries", "nightly", "reprocess")
+SKIPPABLE = ("compare", "publish", "queries", "nightly", "delta", "reprocess")
 MIRROR_START_TIMEOUT_S = 120
 PREFECT_START_TIMEOUT_S = 120
 
@@ -95,6 +95,35 @@ def cpu_seconds(pid: int) -> float:
         return times.user + times.system + times.children_user + times.children_system
     except psutil.Error:
         return 0.0
+
+
+def measure_delta(lake, uri: str) -> dict:
+    """The lake published as Delta tables to a local directory (the last measurement): first (every
+    table, every partition), then after a one-partition change (the last notes partition's file
+    rewritten with its rows reversed, restored afterwards), then with that partition back as it was."""
+    import pyarrow.parquet as pq
+    from statenotes.warehouse.delta import publish as publish_delta
+
+    Path(uri.removeprefix("file://")).parent.mkdir(parents=True, exist_ok=True)
+    figures = {}
+    started = time.perf_counter()
+    publish_delta(lake, uri, "bench-first")
+    figures["first_s"] = round(time.perf_counter() - started, 2)
+    newest = lake.committed_files(lake.root, "notes")[-1]
+    original = newest.read_bytes()
+    table = pq.read_table(newest)
+    pq.write_table(table.take(list(range(table.num_rows - 1, -1, -1))), newest, compression="zstd")
+    try:
+        started = time.perf_counter()
+        done = publish_delta(lake, uri, "bench-incremental")
+        figures["one_partition_s"] = round(time.perf_counter() - started, 2)
+    finally:
+        newest.write_bytes(original)  # the lake as the run left it
+    figures["one_partition_rewritten"] = {t: len(p) for t, p in done.rewritten.items()}
+    started = time.perf_counter()
+    publish_delta(lake, uri, "bench-restored")
+    figures["restored_s"] = round(time.perf_counter() - started, 2)
+    return figures
 
 
 def run(args: argparse.Namespace, work: Path) -> dict:
@@ -174,6 +203,10 @@ def run(args: argparse.Namespace, work: Path) -> dict:
                                    "updated": again.updated, "quarantined": len(again.quarantined),
                                    "seconds": again.stage_seconds}
             log(f"reprocess: {result['reprocess_s']} s, {result['reprocess']}")
+        if "delta" not in args.skip:
+            memory.phase = "delta"
+            result["delta"] = measure_delta(Lake(settings.lake_dir), (work / f"delta-{args.notes}").as_uri())
+            log(f"delta publish (file://): {result['delta']}")
     finally:
         memory.phase = "stop"
         result["mirror_answers"] = stop_mirror(mirror).get("answers")

@@ -65,10 +65,9 @@ def _batches(items: list, size: int) -> list[list]:
 
 
 def _finish(summary: RunSummary, load: SpooledLoad, settings: Settings, stages: StageClock) -> RunSummary:
-    """After the commit: the report, the lake's replica and the artifacts. The run has succeeded
+    """After the commit: the report, the Delta tables and the artifacts. The run has succeeded
     by now, so a failure here is logged, not raised (the next run redoes all three)."""
     from statenotes.flows.report import write_report
-    from statenotes.warehouse.replica import replicate
 
     logger = get_run_logger()
     summary.top_actors = load.actors.top()
@@ -79,13 +78,8 @@ def _finish(summary: RunSummary, load: SpooledLoad, settings: Settings, stages: 
                 summary.report_url = settings.report_base_url + REPORT_FILENAME
         except Exception as exc:  # noqa: BLE001 - see the docstring
             logger.warning("report not written (%s: %s); `statenotes report` retries it", type(exc).__name__, exc)
-        if settings.lake_replica_uri:
-            try:
-                copied = replicate(Lake(settings.lake_dir), settings.lake_replica_uri)
-                logger.info("lake copied to %s (%d files changed)", redact(settings.lake_replica_uri), copied)
-            except Exception as exc:  # noqa: BLE001
-                logger.warning("lake not copied to %s (%s: %s); the next run retries",
-                               redact(settings.lake_replica_uri), type(exc).__name__, redact(str(exc)))
+        if settings.delta_uri:
+            _publish_delta(settings, summary.run_id, logger)
         summary.stage_seconds = stages.seconds()
         try:
             publish_artifacts(summary)
@@ -94,6 +88,19 @@ def _finish(summary: RunSummary, load: SpooledLoad, settings: Settings, stages: 
     summary.stage_seconds = stages.seconds()
     logger.info("run %s: %s", summary.run_id, summary.counts())
     return summary
+
+
+def _publish_delta(settings: Settings, run_id: str, logger) -> None:
+    from statenotes.warehouse.delta import publish, redacted
+
+    target = redacted(settings.delta_uri)
+    try:
+        result = publish(Lake(settings.lake_dir), settings.delta_uri, run_id)
+        logger.info("lake published as Delta tables to %s (%s)", target,
+                    ", ".join(f"{t} v{result.versions[t]}" for t in result.committed) or "nothing changed")
+    except Exception as exc:  # noqa: BLE001 - the lake and the DuckDB file are committed; the next run publishes
+        logger.warning("lake not published to %s (%s: %s); the next run publishes what is missing",
+                       target, type(exc).__name__, redact(str(exc).replace(settings.delta_uri, target))[:500])
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -32,6 +33,7 @@ CRON_FIELDS = 5
 CRON_FIELD = re.compile(r"^[0-9A-Za-z*/,?#-]+$")
 SETTINGS_ENV = "STATENOTES_SETTINGS"  # path to an alternative settings.toml
 LIST_SETTINGS = frozenset({"release_types", "allowed_hosts"})  # comma-separated in the environment
+RENAMED = {"lake_replica_uri": "delta_uri"}  # old name -> new; the old one still works, with a warning
 # Bounds of the time settings: finite, and short of what would make a run look hung.
 HOUR_S, DAY_S = 3600.0, 86400.0
 
@@ -81,7 +83,8 @@ class Settings(BaseModel):
     alert_webhook_url: SecretStr = Field(SecretStr(""), description="`statenotes serve` makes Prefect POST here when "
                                          "a statenotes run fails (an automation and a webhook block); empty: no "
                                          "alert. A secret: webhook URLs often carry a token.")
-    lake_replica_uri: str = Field("", description="fsspec URI the lake is copied to after each run.")
+    delta_uri: str = Field("", description="Where the lake is published as Delta tables after each run "
+                           "(s3://, gs://, az://, file://); empty: not published.")
     wayback_fallback: bool = Field(False, description="Fetch a page the site blocks from the Wayback Machine.")
     wayback_base: str = Field(WAYBACK_BASE, description="The Wayback Machine (or a mirror imitating it).")
     rest_fallback: bool = Field(True, description="Read a page the parsers reject from its REST API item.")
@@ -221,10 +224,22 @@ def _from_environment(fields: set[str]) -> dict[str, Any]:
     return values
 
 
+def _renamed(values: dict[str, Any]) -> dict[str, Any]:
+    for old, new in RENAMED.items():
+        if old in values:
+            value = values.pop(old)
+            if value and not values.get(new):
+                warnings.warn(f"setting {old} (STATENOTES_{old.upper()}) is deprecated: use {new} "
+                              f"(STATENOTES_{new.upper()}); the target now receives Delta tables",
+                              FutureWarning, stacklevel=3)
+                values[new] = value
+    return values
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the TOML file, then the environment, then `overrides` (CLI flags; None = unset)."""
-    values = _read_toml()
-    values.update(_from_environment(set(Settings.model_fields)))
+    values = _renamed(_read_toml())
+    values.update(_renamed(_from_environment(set(Settings.model_fields) | set(RENAMED))))
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return Settings(**values)

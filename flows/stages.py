@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 # discover: listing pages fetched and read; fetch: pages downloaded and archived (wall time of the
 # fetch batches); parse / transform: parse_fetched / normalise_body + find_actors; rows: loaded
 # notes made candidate rows and spooled to disk; parquet: the lake's merge and writes;
-# publish: the DuckDB file built and swapped in; finish: report, replica, artifacts.
+# publish: the DuckDB file built and swapped in; finish: report, Delta tables, artifacts.
 STAGES = ("discover", "fetch", "parse", "transform", "rows", "parquet", "publish", "finish")
 
 

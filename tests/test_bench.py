@@ -14,7 +14,7 @@ BENCH = Path(__file__).resolve().parent.parent / "bench"
 NOTES = 30
 STAGES = {"discover", "fetch", "parse", "transform", "rows", "parquet", "publish", "finish"}
 KEYS = {"notes", "notes_per_s", "seconds", "requests", "peak_rss_mb", "parse_ms_statenotes",
-        "parse_ms_trafilatura", "parse_ms_lxml", "publish_alone_s", "query_p50_ms", "reprocess_s"}
+        "parse_ms_trafilatura", "parse_ms_lxml", "publish_alone_s", "query_p50_ms", "reprocess_s", "delta"}
 
 
 def test_run_reports_every_figure_for_a_tiny_corpus(tmp_path):
@@ -32,6 +32,7 @@ def test_run_reports_every_figure_for_a_tiny_corpus(tmp_path):
     assert set(result["query_p50_ms"]) == {"by_month", "by_actor", "text_search"}
     assert result["reprocess"]["pages"] == NOTES and result["reprocess"]["unchanged"] == NOTES
     assert "nightly_no_change_wall_s" not in result  # skipped, and said so by its absence
+    assert result["delta"]["one_partition_rewritten"] == {"notes": 1, "runs": 1}  # nothing else changed
 
 
 def test_synthetic_notes_are_seeded_unique_and_spread(tmp_path):

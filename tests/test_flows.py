@@ -1,6 +1,6 @@
 """The flows' contracts beyond a clean crawl: the backfill form, a failed run changing nothing,
 reprocess without the network, the run's artifacts matching its `runs` row, the deployments, the
-lake's layout and its replica."""
+lake's layout."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from statenotes.flows.stages import STAGES
 from statenotes.mirror.server import MirrorServer
 from statenotes.mirror.site import load_sample_notes
 from statenotes.warehouse.lake import Lake
-from statenotes.warehouse.replica import MANIFEST, replicate
 from statenotes.warehouse.schema import DESCRIPTION_KEY
 
 TODAY = datetime.now(UTC).date()
@@ -252,24 +251,3 @@ def test_parquet_files_are_zstd_one_per_partition_and_self_describing(loaded_lak
         assert parquet.metadata.num_row_groups == 1, path  # small tables: one row group, no tiny files
         assert all(field.metadata and field.metadata.get(DESCRIPTION_KEY) for field in parquet.schema_arrow), path
         assert len(list(path.parent.glob("*.parquet"))) == 1, f"more than one file in {path.parent}"
-
-
-@pytest.mark.parametrize("scheme", ["file", "memory"])
-def test_the_lake_replica_follows_the_lake(loaded_lake, tmp_path, scheme):
-    import fsspec
-
-    uri = (tmp_path / "replica").as_uri() if scheme == "file" else f"memory://statenotes-{tmp_path.name}/lake"
-    fs, root = fsspec.core.url_to_fs(uri)
-    lake = Lake(loaded_lake)
-    copied = replicate(lake, uri)
-    local = sorted(p.relative_to(loaded_lake).as_posix() for p in loaded_lake.rglob("*.parquet"))
-    assert copied == len(local)
-    manifest = json.loads(fs.cat_file(f"{root}/{MANIFEST}"))
-    assert sorted(manifest["files"]) == local
-    notes = [f for f in local if f.startswith("notes/")][0]
-    assert fs.cat_file(f"{root}/{notes}") == (loaded_lake / notes).read_bytes()
-    assert replicate(lake, uri) == 0  # nothing changed, nothing copied
-    with pq.ParquetFile(fs.open(f"{root}/{notes}", "rb")) as remote:
-        assert remote.metadata.num_rows > 0
-    if scheme == "memory":
-        fs.rm(root, recursive=True)
