@@ -29,6 +29,7 @@ OK, WARN, FAIL, INFO = "ok", "warn", "FAIL", "info"
 EXIT_OK, EXIT_BROKEN, EXIT_CHANGED = 0, 1, 2
 DOCTOR_RETRIES = 1  # a doctor answers in seconds, not after the crawl's full backoff
 LISTING, NOTE, REST, SITEMAPS = "listing page", "note page", "REST API", "sitemaps"
+DELTA = "Delta target"
 FALLBACK_ONLY = "read only by a fallback"
 
 
@@ -296,9 +297,43 @@ def verdict(checks: list[Check]) -> Verdict:
                    "`statenotes backfill --start YYYY-MM-DD --end YYYY-MM-DD`, then `statenotes run` nightly.")
 
 
+def check_delta(target: str, newest_run: str | None, published: str | None, error: str | None) -> Check:
+    """The Delta target (`delta_uri`, shown redacted) against the lake's newest run. A target that
+    cannot be read does not fail runs (they publish after committing, and retry next time): a warning."""
+    if error is not None:
+        return Check(DELTA, WARN, f"{target} cannot be read ({error}): runs still commit the lake and the "
+                                  "DuckDB file, and publish once it can be reached")
+    if published is None:
+        return Check(DELTA, WARN if newest_run else OK, f"{target}: nothing published yet" +
+                     ("; the next successful run publishes the lake" if newest_run else " (no run yet)"))
+    if published != newest_run:
+        return Check(DELTA, WARN, f"{target}: last published run {published}, the lake's newest is {newest_run}: "
+                                  "the last publish failed (see that run's log); the next run publishes what is missing")
+    return Check(DELTA, OK, f"{target}: up to date with run {published}")
+
+
+def _delta_check(settings: Settings) -> Check:
+    from statenotes.extractors.credentials import redact
+    from statenotes.warehouse.delta import published_run, redacted
+    from statenotes.warehouse.lake import Lake
+
+    target = redacted(settings.delta_uri)
+    runs = Lake(settings.lake_dir).read("runs") if settings.lake_dir.exists() else None
+    newest = None
+    if runs is not None and runs.num_rows:
+        newest = runs.sort_by([("started_at", "descending")]).column("run_id")[0].as_py()
+    try:
+        published, error = published_run(settings.delta_uri), None
+    except Exception as exc:  # noqa: BLE001 - whatever the object store says, it is a finding, not a crash
+        published, error = None, redact(" ".join(str(exc).split()).replace(settings.delta_uri, target))[:300]
+    return check_delta(target, newest, published, error)
+
+
 def diagnose(settings: Settings) -> tuple[list[Check], Verdict]:
     try:
         checks = assess(gather(settings))
     except StatenotesError as exc:  # e.g. robots.txt of a host that is not a web site at all
         checks = [Check("site", FAIL, str(exc))]
+    if settings.delta_uri:
+        checks.append(_delta_check(settings))
     return checks, verdict(checks)

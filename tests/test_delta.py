@@ -357,3 +357,30 @@ def test_a_table_or_partition_gone_from_the_lake_is_gone_from_delta(two_runs, tm
     tables = delta.snapshot(uri)
     assert tables["actors"].to_pyarrow_dataset().count_rows() == 0
     _same_rows(tables["mentions"], lake, "mentions")
+
+
+def test_doctor_checks_the_delta_target(two_runs, tmp_path, monkeypatch):
+    """`statenotes doctor` with delta_uri set: up to date after the runs, behind after a failed publish,
+    nothing published yet, and an unreachable store, each a finding (a warning), never a crash."""
+    from statenotes.flows.doctor import DELTA, OK, WARN, _delta_check
+
+    data = two_runs["data"]
+
+    def check(uri: str):
+        return _delta_check(load_settings(data_dir=data, delta_uri=uri))
+
+    current = check(two_runs["uri"])
+    assert (current.area, current.state) == (DELTA, OK), current
+    assert two_runs["run_ids"][-1] in current.finding
+
+    behind = (tmp_path / "behind").as_uri()
+    delta.publish(Lake(two_runs["lakes"][0]), behind, two_runs["run_ids"][0])
+    stale = check(behind)
+    assert stale.state == WARN and "last publish failed" in stale.finding, stale
+
+    empty = check((tmp_path / "empty").as_uri())
+    assert empty.state == WARN and "nothing published yet" in empty.finding, empty
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_free_port()}")  # nobody listens there
+    down = check(two_runs["uri"])
+    assert down.state == WARN and "cannot be read" in down.finding and SECRET_KEY not in down.finding, down

@@ -224,6 +224,15 @@ def publish(lake: Lake, uri: str, run_id: str, extra_options: dict[str, str] | N
     return result
 
 
+def published_run(uri: str, extra_options: dict[str, str] | None = None) -> str | None:
+    """The run id of the newest complete publish under `uri` (its `runs` marker), None if nothing is."""
+    runs = _open(table_uri(uri, MARKER_TABLE), storage_options(extra_options))
+    if runs is None:
+        return None
+    marker = next((c for c in runs.history(HISTORY_SCAN) if VERSIONS_KEY in c), None)
+    return marker.get(RUN_ID_KEY) if marker else None
+
+
 def snapshot(uri: str, run_id: str | None = None, extra_options: dict[str, str] | None = None) -> dict[str, DeltaTable]:
     """Every table as of one publish: the latest (or run `run_id`'s), read through `runs`' marker."""
     options = storage_options(extra_options)

@@ -351,12 +351,15 @@ class Lake:
 
     def check_files(self) -> int:
         """Read every committed file's footer (cheap: no data pages) and check its columns: a
-        truncated or overwritten file raises `LakeCorruptError` naming it. Returns the file count."""
+        truncated or overwritten file raises `LakeCorruptError` naming it. Returns the file count.
+        What `read_file` and `conform` make good is not missing: a column renamed since the file was
+        written, or a nullable one added since (it reads as nulls)."""
         with self.snapshot() as files:
             for table, paths in files.items():
-                expected = set(spec(table).schema.names)
+                expected = {f.name for f in spec(table).schema if not f.nullable}
+                renamed = RENAMED_COLUMNS.get(table, {})
                 for path in paths:
-                    found = set(read_metadata(path).schema.to_arrow_schema().names)
+                    found = {renamed.get(name, name) for name in read_metadata(path).schema.to_arrow_schema().names}
                     if not expected <= found:
                         raise LakeCorruptError(f"lake file {path} lacks columns {sorted(expected - found)}: "
                                                "restore it from a backup or the lake replica")
