@@ -54,7 +54,7 @@ def page(hostile_warehouse, tmp_path_factory):
             tab.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
                       else route.abort())  # the page is offline: anything it fetches fails loudly
             tab.goto(report.as_uri())
-            shot = os.environ.get("STATENOTES_REPORT_SCREENSHOT")
+            shot = os.environ.get("REPORT_SCREENSHOT")
             if shot:
                 tab.screenshot(path=shot, full_page=True)
             yield tab
