@@ -58,7 +58,7 @@ _TRAVEL_PHRASE = (r"(?i:(?:will |to )?travel(?:s|ling|ing)? to|(?:will |to )visi
                   r"(?:will |to )?(?:lead|leads|head|heads)(?: an?| the)?(?: [\pL\pN.'’-]+){0,6}? delegation to|"
                   r"arrives? in)")
 _PLACE_LIST = r"(?:[ ,]|and |the |[A-Z][\pL\pN'’.-]*)*"
-_NOT_A_LETTER_BEFORE, _NOT_A_LETTER_AFTER = r"(^|[^\pL])", r"($|[^\pL])"
+_LETTER = r"\pL"
 TRAVEL_PATTERN = rf"^({_SAME_SENTENCE})\b({_TRAVEL_PHRASE})({_PLACE_LIST})"
 VIEW_SQL = {
     "notes_latest": (
@@ -151,8 +151,12 @@ VIEW_SQL = {
         "(SELECT unnest(list_append(aliases, name)) FROM actors)), "
         "candidates AS MATERIALIZED (SELECT n.*, p.iso3 AS destination_iso3, p.name AS place "
         "FROM nearest AS n JOIN city_names AS p ON contains(n.tail, p.name)), "
-        "matched_places AS MATERIALIZED (SELECT * FROM candidates "
-        f"WHERE regexp_matches(tail, {literal(_NOT_A_LETTER_BEFORE)} || regexp_escape(place) || {literal(_NOT_A_LETTER_AFTER)})), "
+        # A whole word: some occurrence has no letter just before or after it. Split on the name rather
+        # than a regex built per row (RE2 compiled 6,000 times cost 9 of 10 s at 10,000 notes).
+        "matched_places AS MATERIALIZED (SELECT * EXCLUDE (pieces) FROM "
+        "(SELECT *, string_split(tail, place) AS pieces FROM candidates) "
+        f"WHERE len(list_filter(range(1, len(pieces)), lambda i: NOT regexp_matches(right(pieces[i], 1), {literal(_LETTER)}) "
+        f"AND NOT regexp_matches(left(pieces[i + 1], 1), {literal(_LETTER)}))) > 0), "
         # "San José" is one place, not also "San".
         "cities AS (SELECT * FROM matched_places AS c WHERE NOT EXISTS (SELECT 1 FROM matched_places AS d "
         "WHERE d.note_id = c.note_id AND d.version = c.version AND d.seq = c.seq AND d.end_offset = c.end_offset "
